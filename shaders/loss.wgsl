@@ -1,0 +1,147 @@
+// Losses, their gradients and the accuracy metric, one invocation per sample
+// (row). Each row writes its loss (row_loss), whether it was predicted right
+// (row_correct: 1 or 0, or the fraction of right outputs for binary targets),
+// and dLoss/dPrediction for every output, already divided by the batch size so
+// the gradient is that of the batch *mean* loss. reduce.wgsl then sums the
+// per-row values on the GPU.
+//
+// LOSS: 0 mean squared error, 1 binary cross-entropy,
+//       2 categorical cross-entropy, 3 sparse categorical cross-entropy.
+// FROM_LOGITS: the prediction is the pre-activation z of a sigmoid (LOSS 1) or
+// softmax (LOSS 2, 3) output; the loss is then computed in its stable form
+// and the gradient is taken with respect to z, which fuses the activation's
+// backward pass away. Otherwise the prediction is a probability, clamped to
+// [EPSILON, 1 − EPSILON] before any log.
+// ACCURACY: 0 binary (threshold 0.5), 1 categorical (argmax), 2 sparse (argmax
+// against an integer label).
+
+override LOSS: u32 = 0u;
+override FROM_LOGITS: bool = false;
+override ACCURACY: u32 = 0u;
+override WG: u32 = 64u;
+const EPSILON: f32 = 1e-7;
+
+struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32 }
+
+@group(0) @binding(0) var<storage, read> pred: array<f32>;        // [rows, cols]
+@group(0) @binding(1) var<storage, read> truth: array<f32>;      // [rows, cols], or [rows, 1] labels
+@group(0) @binding(2) var<storage, read_write> grad: array<f32>;  // [rows, cols]
+@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;
+@group(0) @binding(4) var<storage, read_write> row_correct: array<f32>;
+@group(0) @binding(5) var<uniform> dims: Dims;
+
+fn sigmoid(z: f32) -> f32 {
+  if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
+  let e = exp(z);
+  return e / (1.0 + e);
+}
+
+// The value the metric compares: a probability for binary accuracy; for argmax
+// any monotone score works, so logits are used as they are.
+fn probability(v: f32) -> f32 {
+  if (FROM_LOGITS && LOSS == 1u) { return sigmoid(v); }
+  return v;
+}
+
+fn target_at(row: u32, col: u32) -> f32 {
+  if (LOSS == 3u) { return select(0.0, 1.0, u32(truth[row]) == col); }
+  return truth[row * dims.cols + col];
+}
+
+fn row_accuracy(row: u32) -> f32 {
+  let base = row * dims.cols;
+  if (ACCURACY == 0u) {
+    var right = 0.0;
+    for (var j = 0u; j < dims.cols; j++) {
+      let p = probability(pred[base + j]) > 0.5;
+      let t = truth[base + j] > 0.5;
+      right += select(0.0, 1.0, p == t);
+    }
+    return right / f32(dims.cols);
+  }
+  var best = 0u;
+  for (var j = 1u; j < dims.cols; j++) {
+    if (pred[base + j] > pred[base + best]) { best = j; }
+  }
+  if (ACCURACY == 2u) { return select(0.0, 1.0, best == u32(truth[row])); }
+  var want = 0u;
+  for (var j = 1u; j < dims.cols; j++) {
+    if (truth[base + j] > truth[base + want]) { want = j; }
+  }
+  return select(0.0, 1.0, best == want);
+}
+
+fn mean_squared_error(row: u32) -> f32 {
+  let base = row * dims.cols;
+  var loss = 0.0;
+  for (var j = 0u; j < dims.cols; j++) {
+    let d = pred[base + j] - truth[base + j];
+    loss += d * d;
+    grad[base + j] = 2.0 * d * dims.grad_scale;
+  }
+  return loss / f32(dims.cols);
+}
+
+fn binary_crossentropy(row: u32) -> f32 {
+  let base = row * dims.cols;
+  var loss = 0.0;
+  for (var j = 0u; j < dims.cols; j++) {
+    let y = truth[base + j];
+    let v = pred[base + j];
+    if (FROM_LOGITS) {
+      // max(z, 0) − z·y + log(1 + e^−|z|): never overflows, exact in both tails.
+      loss += max(v, 0.0) - v * y + log(1.0 + exp(-abs(v)));
+      grad[base + j] = (sigmoid(v) - y) * dims.grad_scale;
+    } else {
+      let p = clamp(v, EPSILON, 1.0 - EPSILON);
+      loss -= y * log(p) + (1.0 - y) * log(1.0 - p);
+      grad[base + j] = (p - y) / (p * (1.0 - p)) * dims.grad_scale;
+    }
+  }
+  return loss / f32(dims.cols);
+}
+
+fn categorical_crossentropy(row: u32) -> f32 {
+  let base = row * dims.cols;
+  var loss = 0.0;
+  if (FROM_LOGITS) {
+    // log-sum-exp with the max subtracted; d/dz = softmax(z)·Σy − y.
+    var m = pred[base];
+    for (var j = 1u; j < dims.cols; j++) { m = max(m, pred[base + j]); }
+    var total = 0.0;
+    for (var j = 0u; j < dims.cols; j++) { total += exp(pred[base + j] - m); }
+    let lse = m + log(total);
+    var target_sum = 0.0;
+    for (var j = 0u; j < dims.cols; j++) {
+      let y = target_at(row, j);
+      loss += y * (lse - pred[base + j]);
+      target_sum += y;
+    }
+    for (var j = 0u; j < dims.cols; j++) {
+      let s = exp(pred[base + j] - lse);
+      grad[base + j] = (s * target_sum - target_at(row, j)) * dims.grad_scale;
+    }
+  } else {
+    for (var j = 0u; j < dims.cols; j++) {
+      let y = target_at(row, j);
+      let p = clamp(pred[base + j], EPSILON, 1.0);
+      loss -= y * log(p);
+      grad[base + j] = -y / p * dims.grad_scale;
+    }
+  }
+  return loss;
+}
+
+@compute @workgroup_size(WG)
+fn loss(@builtin(global_invocation_id) gid: vec3<u32>) {
+  for (var row = gid.x; row < dims.rows; row += dims.stride) {
+    var value = 0.0;
+    switch LOSS {
+      case 0u: { value = mean_squared_error(row); }
+      case 1u: { value = binary_crossentropy(row); }
+      default: { value = categorical_crossentropy(row); }
+    }
+    row_loss[row] = value;
+    row_correct[row] = row_accuracy(row);
+  }
+}

@@ -1,0 +1,107 @@
+import type { Shape, Tensor } from '../tensor.js';
+
+export type BackendName = 'cpu' | 'webgpu';
+export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh';
+export type LossName =
+  | 'meanSquaredError'
+  | 'binaryCrossentropy'
+  | 'categoricalCrossentropy'
+  | 'sparseCategoricalCrossentropy';
+/** Which accuracy a loss row reports: threshold at 0.5, argmax against one-hot, argmax against an integer label. */
+export type AccuracyKind = 'binary' | 'categorical' | 'sparse';
+
+export const ACTIVATIONS: readonly ActivationName[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+export const LOSSES: readonly LossName[] = [
+  'meanSquaredError',
+  'binaryCrossentropy',
+  'categoricalCrossentropy',
+  'sparseCategoricalCrossentropy',
+];
+
+export interface MatmulOptions {
+  /** A is stored as [K, M] and used transposed. */
+  transposeA?: boolean;
+  /** B is stored as [N, K] and used transposed. */
+  transposeB?: boolean;
+  /** Fused epilogue: a vector of N values added to every row. */
+  bias?: Tensor;
+  /** Fused epilogue: applied after the bias. */
+  activation?: ActivationName;
+}
+
+export interface LossOptions {
+  /**
+   * The prediction is the pre-activation of a sigmoid (binary cross-entropy) or
+   * softmax (categorical) output. The loss uses its stable form and the
+   * gradient is taken with respect to the pre-activation.
+   */
+  fromLogits?: boolean;
+  /** Default: 'sparse' for sparse labels, 'binary' for one output or binary cross-entropy, else 'categorical'. */
+  accuracy?: AccuracyKind;
+}
+
+export interface LossOutputs {
+  /** dLoss/dPrediction of the batch-mean loss, same shape as the prediction. */
+  grad: Tensor;
+  /** Per-sample loss, [rows]. */
+  rowLoss: Tensor;
+  /** Per-sample accuracy in [0, 1], [rows]. */
+  rowCorrect: Tensor;
+}
+
+export interface ColumnSumsOptions {
+  /** Multiplies the sums (for a mean, 1 / rows). Default 1. */
+  scale?: number;
+  /** Add the sums into this [cols] tensor instead of returning a new one. */
+  accumulateInto?: Tensor;
+}
+
+export interface AdamOptions {
+  learningRate: number;
+  beta1: number;
+  beta2: number;
+  epsilon: number;
+}
+
+/**
+ * The operations the model layer may ask for. The CPU backend is the
+ * reference: each op a plain loop. The WebGPU backend runs the WGSL kernel of
+ * the same name. Every op validates shapes before doing any work and throws
+ * an Error naming the op and the shapes.
+ */
+export interface Backend {
+  readonly name: BackendName;
+  /** A human-readable name of the device the math runs on (e.g. "llvmpipe"). */
+  readonly adapterName: string;
+
+  tensor(values: Float32Array | readonly number[], shape: Shape): Tensor;
+  zeros(shape: Shape): Tensor;
+  /** Copies new values into an existing tensor (same size). */
+  write(t: Tensor, values: Float32Array): void;
+  read(t: Tensor): Promise<Float32Array>;
+  dispose(t: Tensor): void;
+
+  /** C = op(A)·op(B) (+ bias, then activation). */
+  matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
+  activation(x: Tensor, name: ActivationName): Tensor;
+  /** dX from dY and the forward output Y. */
+  activationBackward(dy: Tensor, y: Tensor, name: ActivationName): Tensor;
+  /** Row-wise softmax of a [rows, cols] matrix. */
+  softmax(x: Tensor): Tensor;
+  softmaxBackward(dy: Tensor, y: Tensor): Tensor;
+  /** Σ over rows of a [rows, cols] matrix: the bias gradient, and the loss reduction. */
+  columnSums(x: Tensor, options?: ColumnSumsOptions): Tensor;
+  loss(name: LossName, prediction: Tensor, target: Tensor, options?: LossOptions): LossOutputs;
+
+  /** In place: param −= lr · grad. */
+  sgd(param: Tensor, grad: Tensor, learningRate: number): void;
+  /** In place: velocity = μ·velocity − lr·grad; param += velocity. */
+  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: number, momentum: number): void;
+  /** In place Adam update; `step` is a [1] tensor holding t (≥ 1), advanced by advanceStep. */
+  adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void;
+  advanceStep(step: Tensor): void;
+
+  /** Waits until all work asked for so far has finished. */
+  flush(): Promise<void>;
+  destroy(): void;
+}

@@ -1,0 +1,143 @@
+// Getting a GPUDevice: in a browser from navigator.gpu; in Node from Dawn (the
+// npm package `webgpu`), a real GPU first (Vulkan/Metal/D3D, core features),
+// then Dawn's OpenGL ES backend in compatibility mode, which is how Mesa's
+// llvmpipe software rasterizer gives a WebGPU adapter on machines without a GPU.
+
+export interface GpuContext {
+  device: GPUDevice;
+  /** Human-readable adapter name, e.g. "llvmpipe-llvm-15-0-6-256-bits (OpenGL ES 3.2 Mesa 22.3.6)". */
+  adapterName: string;
+  /** True for software adapters (llvmpipe, SwiftShader): they run WGSL on CPU cores. */
+  isSoftware: boolean;
+  /** Set when the device is lost; every later call fails with it. */
+  lostReason: string | undefined;
+  /** Drops the device and the Dawn instance so Node can exit. */
+  release(): void;
+}
+
+export class NoAdapterError extends Error {
+  override name = 'NoAdapterError';
+}
+
+const SOFTWARE_ADAPTER_HELP =
+  'On Linux without a GPU, install Mesa\'s software drivers (as root: ' +
+  'apt-get install -y mesa-vulkan-drivers libvulkan1 libegl1 libegl-mesa0 libgles2, ' +
+  'or run scripts/setup-gpu.sh) to get the llvmpipe adapter; or use the cpu backend.';
+
+/** Limits we ask for: everything the adapter offers for these (compat devices start low). */
+const WANTED_LIMITS = [
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupStorageSize',
+  'maxComputeWorkgroupsPerDimension',
+] as const;
+
+function requiredLimits(adapter: GPUAdapter): Record<string, number> {
+  const limits: Record<string, number> = {};
+  for (const name of WANTED_LIMITS) limits[name] = adapter.limits[name];
+  return limits;
+}
+
+function describe(adapter: GPUAdapter): { name: string; isSoftware: boolean } {
+  const info = adapter.info;
+  const parts = [info.device, info.architecture, info.vendor].map((s) => (s ?? '').replace(/-+$/, '')).filter(Boolean);
+  const head = parts[0] ?? 'unknown adapter';
+  const name = info.description ? `${head} (${info.description})` : head;
+  const isSoftware = info.isFallbackAdapter || /llvmpipe|swiftshader|lavapipe|softpipe/i.test(`${name} ${info.architecture}`);
+  return { name, isSoftware };
+}
+
+async function openDevice(adapter: GPUAdapter, release: () => void): Promise<GpuContext> {
+  const device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter) });
+  const { name, isSoftware } = describe(adapter);
+  const ctx: GpuContext = {
+    device,
+    adapterName: name,
+    isSoftware,
+    lostReason: undefined,
+    release: () => {
+      ctx.lostReason ??= 'this backend was destroyed';
+      device.destroy();
+      release();
+    },
+  };
+  void device.lost.then((info) => {
+    // destroy() also resolves `lost`; only an unexpected loss is an error.
+    if (info.reason !== 'destroyed') ctx.lostReason = info.message || String(info.reason);
+    else ctx.lostReason ??= 'the device was destroyed';
+  });
+  return ctx;
+}
+
+interface DawnModule {
+  create(flags: string[]): GPU;
+  globals: Record<string, unknown>;
+}
+
+async function loadDawn(): Promise<DawnModule> {
+  // A computed specifier keeps bundlers from pulling the native module into browser builds.
+  const specifier = 'webgpu';
+  try {
+    return (await import(/* @vite-ignore */ specifier)) as DawnModule;
+  } catch (e) {
+    throw new NoAdapterError(`webgpu: could not load Dawn's Node bindings (npm package 'webgpu'): ${(e as Error).message}`);
+  }
+}
+
+const DAWN_BACKENDS = ['vulkan', 'metal', 'd3d12', 'opengles', 'opengl'];
+
+async function acquireInNode(): Promise<GpuContext> {
+  const dawn = await loadDawn();
+  // Dawn's Node bindings expose GPUBufferUsage, GPUMapMode, ... as module exports.
+  for (const [k, v] of Object.entries(dawn.globals)) {
+    if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
+  }
+  // EGL must not look for a display server; set before the first create().
+  process.env.EGL_PLATFORM ??= 'surfaceless';
+  process.env.XDG_RUNTIME_DIR ??= '/tmp';
+
+  const attempts: string[] = [];
+  // WEBGPU_TRAIN_DAWN_BACKEND=opengles (say) skips the real-GPU probe. Dawn's
+  // 'null' backend is refused: it offers an adapter that computes nothing.
+  const forced = process.env.WEBGPU_TRAIN_DAWN_BACKEND;
+  if (forced !== undefined && !DAWN_BACKENDS.includes(forced)) {
+    throw new NoAdapterError(`webgpu: WEBGPU_TRAIN_DAWN_BACKEND='${forced}' is not one of ${DAWN_BACKENDS.join(', ')}`);
+  }
+  if (!forced) {
+    let gpu: GPU | undefined = dawn.create([]);
+    const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
+    if (adapter) return openDevice(adapter, () => (gpu = undefined));
+    attempts.push('Dawn default backends (core): no adapter');
+  }
+  for (const backend of forced ? [forced] : ['opengles', 'opengl']) {
+    let gpu: GPU | undefined = dawn.create([`backend=${backend}`]);
+    const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
+    if (adapter) return openDevice(adapter, () => (gpu = undefined));
+    attempts.push(`Dawn backend=${backend} (compatibility): no adapter`);
+  }
+  throw new NoAdapterError(`webgpu: no WebGPU adapter found (${attempts.join('; ')}). ${SOFTWARE_ADAPTER_HELP}`);
+}
+
+async function acquireInBrowser(gpu: GPU): Promise<GpuContext> {
+  const adapter =
+    (await gpu.requestAdapter({ powerPreference: 'high-performance' })) ??
+    (await gpu.requestAdapter({ featureLevel: 'compatibility' }));
+  if (!adapter) {
+    throw new NoAdapterError(
+      'webgpu: this browser exposes WebGPU but offered no adapter (on machines without a GPU, Chromium needs --enable-unsafe-webgpu); use the cpu backend.',
+    );
+  }
+  return openDevice(adapter, () => {});
+}
+
+export async function acquireDevice(): Promise<GpuContext> {
+  const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
+  if (nav?.gpu) return acquireInBrowser(nav.gpu);
+  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  if (isNode) return acquireInNode();
+  throw new NoAdapterError('webgpu: this browser has no WebGPU (navigator.gpu is missing); use the cpu backend.');
+}

@@ -1,0 +1,139 @@
+// Records dispatches into one command encoder and one compute pass, and
+// submits them in a single queue submission only when results are needed
+// (a readback, a flush) or a write must be ordered after them. Between
+// dispatches in one compute pass, WebGPU makes earlier writes visible to later
+// reads, so consecutive ops need no pass boundaries.
+import type { BufferPool } from './buffers.js';
+import type { PipelineCache } from './pipelines.js';
+
+export interface Dispatch {
+  pipeline: GPUComputePipeline;
+  bindGroup: GPUBindGroup;
+  workgroups: readonly [number, number?, number?];
+  /** Which kernel, for error messages. */
+  label: string;
+}
+
+export interface SchedulerStats {
+  submissions: number;
+  dispatches: number;
+  readbacks: number;
+}
+
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
+
+export class GpuValidationError extends Error {
+  override name = 'GpuValidationError';
+}
+
+export class Scheduler {
+  private encoder: GPUCommandEncoder | undefined;
+  private pass: GPUComputePassEncoder | undefined;
+  private pendingLabels: string[] = [];
+  private readonly submitErrors: Promise<string | undefined>[] = [];
+  readonly stats: SchedulerStats = { submissions: 0, dispatches: 0, readbacks: 0 };
+
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly pool: BufferPool,
+    private readonly pipelines: PipelineCache,
+    private readonly lostReason: () => string | undefined,
+  ) {}
+
+  /** Throws if the device is gone, so no call ever waits on a dead queue. */
+  checkAlive(): void {
+    const reason = this.lostReason();
+    if (reason !== undefined) throw new DeviceLostError(`webgpu: the GPU device is lost (${reason}); create a new backend`);
+  }
+
+  get hasPendingWork(): boolean {
+    return this.encoder !== undefined;
+  }
+
+  private computePass(): GPUComputePassEncoder {
+    this.encoder ??= this.device.createCommandEncoder();
+    this.pass ??= this.encoder.beginComputePass();
+    return this.pass;
+  }
+
+  dispatch(d: Dispatch): void {
+    this.checkAlive();
+    const pass = this.computePass();
+    pass.setPipeline(d.pipeline);
+    pass.setBindGroup(0, d.bindGroup);
+    pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1] ?? 1, d.workgroups[2] ?? 1);
+    this.pendingLabels.push(d.label);
+    this.stats.dispatches++;
+  }
+
+  /** Records a buffer-to-buffer copy after the dispatches recorded so far. */
+  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+    this.checkAlive();
+    this.pass?.end();
+    this.pass = undefined;
+    this.encoder ??= this.device.createCommandEncoder();
+    this.encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+  }
+
+  /** Submits everything recorded so far as one command buffer. */
+  submit(): void {
+    if (!this.encoder) return;
+    this.checkAlive();
+    this.pass?.end();
+    this.pass = undefined;
+    const labels = this.pendingLabels;
+    this.pendingLabels = [];
+    this.device.pushErrorScope('validation');
+    this.device.queue.submit([this.encoder.finish()]);
+    this.encoder = undefined;
+    this.submitErrors.push(
+      this.device.popErrorScope().then((e) =>
+        e ? `in a submission of ${labels.length} dispatches (${summarize(labels)}): ${e.message}` : undefined,
+      ),
+    );
+    this.stats.submissions++;
+    this.pool.recycle();
+  }
+
+  /** Copies `bytes` of a buffer back to the CPU; submits pending work first. */
+  async read(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+    const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'a readback');
+    this.copy(buffer, staging, bytes);
+    this.submit();
+    this.stats.readbacks++;
+    try {
+      await staging.mapAsync(GPUMapMode.READ, 0, bytes);
+    } catch (e) {
+      this.checkAlive();
+      await this.throwErrors();
+      throw new GpuValidationError(`webgpu: reading results back failed: ${(e as Error).message}`);
+    }
+    const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
+    staging.unmap();
+    this.pool.release(staging);
+    await this.throwErrors();
+    return values;
+  }
+
+  /** Submits and waits for the GPU to finish everything asked of it so far. */
+  async flush(): Promise<void> {
+    this.submit();
+    await this.device.queue.onSubmittedWorkDone();
+    this.checkAlive();
+    await this.throwErrors();
+  }
+
+  /** Raises the first validation error seen by a pipeline compile or a submission. */
+  private async throwErrors(): Promise<void> {
+    const pending = [...this.pipelines.errors.splice(0), ...this.submitErrors.splice(0)];
+    const messages = (await Promise.all(pending)).filter((m): m is string => m !== undefined);
+    if (messages.length > 0) throw new GpuValidationError(`webgpu: a kernel failed validation, ${messages[0]}`);
+  }
+}
+
+function summarize(labels: string[]): string {
+  const unique = [...new Set(labels)];
+  return unique.length <= 4 ? unique.join(', ') : `${unique.slice(0, 4).join(', ')}, …`;
+}

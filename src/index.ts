@@ -1,0 +1,27 @@
+/// <reference types="@webgpu/types" />
+export { Tensor, sizeOf, formatShape, type Shape } from './tensor.js';
+export type {
+  Backend,
+  BackendName,
+  ActivationName,
+  LossName,
+  AccuracyKind,
+  MatmulOptions,
+  LossOptions,
+  LossOutputs,
+  ColumnSumsOptions,
+  AdamOptions,
+} from './backend/backend.js';
+export { ACTIVATIONS, LOSSES } from './backend/backend.js';
+export { ShapeError } from './backend/shapes.js';
+export { getBackend, BACKENDS } from './backend/index.js';
+export { CpuBackend } from './backend/cpu/index.js';
+export {
+  WebGpuBackend,
+  NoAdapterError,
+  BufferLimitError,
+  DeviceLostError,
+  GpuValidationError,
+  type WebGpuStats,
+  type MatmulKernel,
+} from './backend/webgpu/index.js';

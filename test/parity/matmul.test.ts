@@ -1,0 +1,75 @@
+// matmul.wgsl against the CPU reference, over shapes that hit every edge:
+// 1×1, primes, non-multiples of the 32×32 tile, and a 512³ product.
+import { afterAll, describe } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu/index.js';
+import type { ActivationName } from '../../src/backend/backend.js';
+import { Random } from '../../src/random.js';
+import { ErrorReport } from '../helpers/compare.js';
+import { gpuIt } from '../helpers/gpu.js';
+
+const cpu = new CpuBackend();
+const report = new ErrorReport('matmul parity (webgpu vs cpu)');
+afterAll(() => report.print());
+
+// [M, K, N]
+const SHAPES: [number, number, number][] = [
+  [1, 1, 1],
+  [7, 13, 31],
+  [31, 7, 13],
+  [127, 31, 7],
+  [13, 127, 1],
+  [1, 127, 13],
+  [33, 65, 17],
+  [64, 64, 64],
+  [100, 784, 128],
+  [512, 512, 512],
+];
+const FORMS = [
+  { name: 'A·B', transposeA: false, transposeB: false },
+  { name: 'A·Bᵀ', transposeA: false, transposeB: true },
+  { name: 'Aᵀ·B', transposeA: true, transposeB: false },
+] as const;
+
+// Inputs are uniform in [-1, 1): float32 sums of K products carry an error
+// that grows with K, so the absolute tolerance scales with √K.
+const tolerance = (K: number) => ({ atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, note: 'atol 2e-6·√K, rtol 1e-5' });
+
+describe('matmul', () => {
+  for (const kernel of ['tiled', 'naive'] as const) {
+    for (const form of FORMS) {
+      for (const [M, K, N] of SHAPES) {
+        // The naive baseline only needs to be right, not to run the largest case thrice.
+        if (kernel === 'naive' && M * K * N > 1e7 && form.name !== 'A·B') continue;
+        gpuIt(`${kernel} ${form.name} M=${M} K=${K} N=${N}`, async (gpu) => {
+          const rng = new Random(M * 1_000_003 + K * 1009 + N);
+          const aShape = form.transposeA ? [K, M] : [M, K];
+          const bShape = form.transposeB ? [N, K] : [K, N];
+          const a = rng.fill(M * K);
+          const b = rng.fill(K * N);
+          const want = await cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), form).data();
+          const ga = gpu.tensor(a, aShape);
+          const gb = gpu.tensor(b, bShape);
+          const gc = gpu.matmulWith(kernel, ga, gb, form);
+          const got = await gc.data();
+          report.check(`matmul_${kernel} ${form.name}`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
+          for (const t of [ga, gb, gc]) t.dispose();
+        });
+      }
+    }
+  }
+
+  const EPILOGUES: ActivationName[] = ['linear', 'relu', 'sigmoid', 'tanh'];
+  for (const activation of EPILOGUES) {
+    for (const [M, K, N] of [[7, 13, 31], [100, 784, 128], [33, 65, 1]] as const) {
+      gpuIt(`fused bias + ${activation} M=${M} K=${K} N=${N}`, async (gpu) => {
+        const rng = new Random(7 * M + N);
+        const a = rng.fill(M * K);
+        const b = rng.fill(K * N);
+        const bias = rng.fill(N);
+        const want = await cpu.matmul(cpu.tensor(a, [M, K]), cpu.tensor(b, [K, N]), { bias: cpu.tensor(bias, [N]), activation }).data();
+        const got = await gpu.matmul(gpu.tensor(a, [M, K]), gpu.tensor(b, [K, N]), { bias: gpu.tensor(bias, [N]), activation }).data();
+        report.check(`matmul_tiled bias+${activation}`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
+      });
+    }
+  }
+});
