@@ -1,9 +1,9 @@
 // Losses, their gradients and the accuracy metric, one invocation per sample
-// (row). Each row writes its loss (row_loss), whether it was predicted right
-// (row_correct: 1 or 0, or the fraction of right outputs for binary targets),
-// and dLoss/dPrediction for every output, already divided by the batch size so
-// the gradient is that of the batch *mean* loss. reduce.wgsl then sums the
-// per-row values on the GPU.
+// (row). Each row writes its loss and whether it was predicted right (1 or 0,
+// or the fraction of right outputs for binary targets) side by side in
+// row_stats [rows, 2], and dLoss/dPrediction for every output, already divided
+// by the batch size so the gradient is that of the batch *mean* loss.
+// reduce.wgsl then sums both columns on the GPU in one dispatch.
 //
 // LOSS: 0 mean squared error, 1 binary cross-entropy,
 //       2 categorical cross-entropy, 3 sparse categorical cross-entropy.
@@ -26,9 +26,8 @@ struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32 }
 @group(0) @binding(0) var<storage, read> pred: array<f32>;        // [rows, cols]
 @group(0) @binding(1) var<storage, read> truth: array<f32>;      // [rows, cols], or [rows, 1] labels
 @group(0) @binding(2) var<storage, read_write> grad: array<f32>;  // [rows, cols]
-@group(0) @binding(3) var<storage, read_write> row_loss: array<f32>;
-@group(0) @binding(4) var<storage, read_write> row_correct: array<f32>;
-@group(0) @binding(5) var<uniform> dims: Dims;
+@group(0) @binding(3) var<storage, read_write> row_stats: array<f32>;  // [rows, 2]: loss, accuracy
+@group(0) @binding(4) var<uniform> dims: Dims;
 
 fn sigmoid(z: f32) -> f32 {
   if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
@@ -141,7 +140,7 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>) {
       case 1u: { value = binary_crossentropy(row); }
       default: { value = categorical_crossentropy(row); }
     }
-    row_loss[row] = value;
-    row_correct[row] = row_accuracy(row);
+    row_stats[2u * row] = value;
+    row_stats[2u * row + 1u] = row_accuracy(row);
   }
 }

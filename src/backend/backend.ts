@@ -43,10 +43,8 @@ export interface LossOptions {
 export interface LossOutputs {
   /** dLoss/dPrediction of the batch-mean loss, same shape as the prediction. */
   grad: Tensor;
-  /** Per-sample loss, [rows]. */
-  rowLoss: Tensor;
-  /** Per-sample accuracy in [0, 1], [rows]. */
-  rowCorrect: Tensor;
+  /** [rows, 2]: each sample's loss, and its accuracy in [0, 1]. columnSums gives both totals at once. */
+  stats: Tensor;
 }
 
 export interface ColumnSumsOptions {
@@ -61,6 +59,27 @@ export interface AdamOptions {
   beta1: number;
   beta2: number;
   epsilon: number;
+}
+
+export interface CopyOptions {
+  /** First element read from src. Default 0. */
+  srcOffset?: number;
+  /** First element written in dst. Default 0. */
+  dstOffset?: number;
+  /** Elements copied. Default: all of src from srcOffset. */
+  count?: number;
+}
+
+/**
+ * A recorded sequence of ops over fixed tensors, replayed without rebuilding
+ * anything: on the GPU its dispatches, bind groups and buffers are created
+ * once, at recording time. Tensors created while recording belong to the plan
+ * and live until `dispose()`.
+ */
+export interface Plan {
+  /** How many kernel dispatches and copies one replay issues. */
+  readonly commands: number;
+  dispose(): void;
 }
 
 /**
@@ -100,6 +119,18 @@ export interface Backend {
   /** In place Adam update; `step` is a [1] tensor holding t (≥ 1), advanced by advanceStep. */
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void;
   advanceStep(step: Tensor): void;
+
+  /** out[r, :] = src[indices[cursor + r], :] for r < rows: batch assembly from a resident data set. */
+  gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor;
+  /** cursor += rows: moves on to the next batch. */
+  advanceCursor(cursor: Tensor, rows: number): void;
+  /** Copies elements between tensors (in order with the ops around it). */
+  copy(src: Tensor, dst: Tensor, options?: CopyOptions): void;
+
+  /** Records the ops `build` asks for, without running them. */
+  record(build: () => void): Plan;
+  /** Runs a recorded plan once more, in order after everything asked for so far. */
+  replay(plan: Plan): void;
 
   /** Waits until all work asked for so far has finished. */
   flush(): Promise<void>;

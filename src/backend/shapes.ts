@@ -2,6 +2,7 @@
 // with the op and both shapes named, before any memory is touched.
 import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import {
+  type CopyOptions,
   ACTIVATIONS,
   LOSSES,
   type AccuracyKind,
@@ -120,4 +121,30 @@ export function checkOptimizerArgs(op: string, param: Tensor, grad: Tensor, slot
 
 export function checkStep(op: string, step: Tensor): void {
   if (step.size !== 1) throw new ShapeError(`${op}: step must hold one value, got shape ${formatShape(step.shape)}`);
+}
+
+export function checkGather(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): [number, number] {
+  const [, cols] = matrixDims('gatherRows', 'src', src);
+  if (src.shape.length !== 2) throw new ShapeError(`gatherRows: src must be a matrix, got ${formatShape(src.shape)}`);
+  if (indices.shape.length !== 1) throw new ShapeError(`gatherRows: indices must be a vector, got ${formatShape(indices.shape)}`);
+  if (cursor.size !== 1) throw new ShapeError(`gatherRows: cursor must hold one value, got ${formatShape(cursor.shape)}`);
+  if (!Number.isInteger(rows) || rows < 1) throw new Error(`gatherRows: rows must be a positive integer, got ${rows}`);
+  if (indices.size > 2 ** 24) throw new Error(`gatherRows: ${indices.size} indices exceed float32's exact integers (2^24)`);
+  return [rows, cols];
+}
+
+/** Resolves copy offsets and checks both ranges lie inside their tensors. */
+export function copyRange(src: Tensor, dst: Tensor, o: CopyOptions): { srcOffset: number; dstOffset: number; count: number } {
+  const srcOffset = o.srcOffset ?? 0;
+  const dstOffset = o.dstOffset ?? 0;
+  const count = o.count ?? src.size - srcOffset;
+  for (const [name, v] of [['srcOffset', srcOffset], ['dstOffset', dstOffset], ['count', count]] as const) {
+    if (!Number.isInteger(v) || v < 0) throw new Error(`copy: ${name} must be a non-negative integer, got ${v}`);
+  }
+  if (srcOffset + count > src.size || dstOffset + count > dst.size) {
+    throw new ShapeError(
+      `copy: ${count} values from offset ${srcOffset} of src ${formatShape(src.shape)} to offset ${dstOffset} of dst ${formatShape(dst.shape)} run past the end`,
+    );
+  }
+  return { srcOffset, dstOffset, count };
 }

@@ -35,10 +35,17 @@ function makeCase(name: LossName, fromLogits: boolean, rows: number, cols: numbe
   return { pred, target, targetShape };
 }
 
+/** Loss, accuracy, gradient and the batch means (Σ of the stats columns / rows) on one backend. */
 async function run(b: Backend, name: LossName, fromLogits: boolean, pred: Float32Array, target: Float32Array, rows: number, cols: number, targetShape: number[]) {
   const out = b.loss(name, b.tensor(pred, [rows, cols]), b.tensor(target, targetShape), { fromLogits });
-  const mean = b.columnSums(b.tensor(await out.rowLoss.data(), [rows, 1]), { scale: 1 / rows });
-  return { grad: await out.grad.data(), rowLoss: await out.rowLoss.data(), rowCorrect: await out.rowCorrect.data(), mean: await mean.data() };
+  const stats = await out.stats.data();
+  const means = await b.columnSums(out.stats, { scale: 1 / rows }).data();
+  return {
+    grad: await out.grad.data(),
+    rowLoss: stats.filter((_, i) => i % 2 === 0),
+    rowCorrect: stats.filter((_, i) => i % 2 === 1),
+    means,
+  };
 }
 
 describe('loss', () => {
@@ -51,15 +58,13 @@ describe('loss', () => {
           const rng = new Random(rows * 101 + cols);
           const { pred, target, targetShape } = makeCase(name, fromLogits, rows, cols, rng);
           const want = await run(cpu, name, fromLogits, pred, target, rows, cols, targetShape);
-          // On the GPU the per-row losses are reduced by column_sums directly.
-          const out = gpu.loss(name, gpu.tensor(pred, [rows, cols]), gpu.tensor(target, targetShape), { fromLogits });
-          report.check(`loss ${label}: row loss`, `${rows}×${cols}`, await out.rowLoss.data(), want.rowLoss, TOL);
-          report.check(`loss ${label}: gradient`, `${rows}×${cols}`, await out.grad.data(), want.grad, TOL);
-          report.check(`loss ${label}: accuracy`, `${rows}×${cols}`, await out.rowCorrect.data(), want.rowCorrect, { atol: 0, rtol: 0 });
-          const rowLossAsColumn = gpu.tensor(await out.rowLoss.data(), [rows, 1]);
-          const mean = await gpu.columnSums(rowLossAsColumn, { scale: 1 / rows }).data();
-          report.check(`loss ${label}: batch mean`, `${rows}×${cols}`, mean, want.mean, TOL);
-          expect(Number.isFinite(mean[0])).toBe(true);
+          const got = await run(gpu, name, fromLogits, pred, target, rows, cols, targetShape);
+          report.check(`loss ${label}: row loss`, `${rows}×${cols}`, got.rowLoss, want.rowLoss, TOL);
+          report.check(`loss ${label}: gradient`, `${rows}×${cols}`, got.grad, want.grad, TOL);
+          report.check(`loss ${label}: accuracy`, `${rows}×${cols}`, got.rowCorrect, want.rowCorrect, { atol: 0, rtol: 0 });
+          // The batch mean loss and accuracy, reduced on the GPU by column_sums.
+          report.check(`loss ${label}: batch mean (column_sums)`, `${rows}×${cols}`, got.means, want.means, TOL);
+          expect(Number.isFinite(got.means[0])).toBe(true);
         });
       }
     }
@@ -69,9 +74,9 @@ describe('loss', () => {
     const z = new Float32Array([100, -100, 100, -100]);
     const y = new Float32Array([1, 0, 0, 1]);
     const out = gpu.loss('binaryCrossentropy', gpu.tensor(z, [4, 1]), gpu.tensor(y, [4, 1]), { fromLogits: true });
-    const rowLoss = await out.rowLoss.data();
+    const stats = await out.stats.data();
     // log(1 + e^-100) ≈ 0 for the right answers; ≈ 100 for the wrong ones.
-    expect(Array.from(rowLoss)).toEqual([0, 0, 100, 100]);
+    expect(Array.from(stats)).toEqual([0, 1, 0, 1, 100, 0, 100, 0]);
     expect(Array.from(await out.grad.data()).map((g) => Math.round(g * 4))).toEqual([0, 0, 1, -1]);
   });
 });

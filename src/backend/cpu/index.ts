@@ -7,14 +7,18 @@ import type {
   AdamOptions,
   Backend,
   ColumnSumsOptions,
+  CopyOptions,
   LossName,
+  Plan,
   LossOptions,
   LossOutputs,
   MatmulOptions,
 } from '../backend.js';
 import {
   checkActivation,
+  checkGather,
   checkOptimizerArgs,
+  copyRange,
   checkPositive,
   checkSameShape,
   checkStep,
@@ -30,6 +34,19 @@ import { activationBackward, activationForward, softmax, softmaxBackward } from 
 import { columnSums } from './reduce.js';
 import { loss } from './loss.js';
 import * as optimizer from './optimizer.js';
+import { advanceCursor, gatherRows } from './gather.js';
+
+/**
+ * On the CPU a plan is the list of ops it recorded, each bound to fixed output
+ * tensors, exactly as on the GPU: replaying recomputes those tensors in place.
+ */
+class CpuPlan implements Plan {
+  constructor(readonly steps: readonly (() => void)[]) {}
+  get commands(): number {
+    return this.steps.length;
+  }
+  dispose(): void {}
+}
 
 export class CpuTensor extends Tensor {
   constructor(backend: CpuBackend, shape: Shape, readonly values: Float32Array) {
@@ -40,6 +57,21 @@ export class CpuTensor extends Tensor {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapterName = 'cpu (reference)';
+  /** While recording a plan, ops are kept here instead of run. */
+  private recording: (() => void)[] | undefined;
+
+  /** Runs an op now, or keeps it for the plan being recorded. */
+  private exec(op: () => void): void {
+    if (this.recording) this.recording.push(op);
+    else op();
+  }
+
+  /** A new tensor whose values `compute` fills in when the op runs. */
+  private output(shape: Shape, compute: () => Float32Array): CpuTensor {
+    const out = this.make(new Float32Array(shape.reduce((n, d) => n * d, 1)), shape);
+    this.exec(() => out.values.set(compute()));
+    return out;
+  }
 
   private own(t: Tensor, op: string): Float32Array {
     if (!(t instanceof CpuTensor) || t.backend !== this) {
@@ -66,11 +98,13 @@ export class CpuBackend implements Backend {
 
   write(t: Tensor, values: Float32Array): void {
     const dst = this.own(t, 'write');
+    if (this.recording) throw new Error('write: tensors cannot be written while a plan is being recorded');
     if (values.length !== dst.length) throw new ShapeError(`write: ${values.length} values for ${t} of ${dst.length}`);
     dst.set(values);
   }
 
   read(t: Tensor): Promise<Float32Array> {
+    if (this.recording) return Promise.reject(new Error('read: results cannot be read while a plan is being recorded'));
     return Promise.resolve(this.own(t, 'read').slice());
   }
 
@@ -80,74 +114,124 @@ export class CpuBackend implements Backend {
 
   matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
     const { M, N, K } = matmulDims(a, b, options);
+    const [av, bv] = [this.own(a, 'matmul'), this.own(b, 'matmul')];
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
     const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation };
-    return this.make(matmul(this.own(a, 'matmul'), this.own(b, 'matmul'), args), [M, N]);
+    return this.output([M, N], () => matmul(av, bv, args));
   }
 
   activation(x: Tensor, name: ActivationName): Tensor {
     checkActivation('activation', name);
-    return this.make(activationForward(this.own(x, 'activation'), name), x.shape);
+    const xv = this.own(x, 'activation');
+    return this.output(x.shape, () => activationForward(xv, name));
   }
 
   activationBackward(dy: Tensor, y: Tensor, name: ActivationName): Tensor {
     checkActivation('activationBackward', name);
     checkSameShape('activationBackward', 'dy', dy, 'y', y);
-    return this.make(activationBackward(this.own(dy, 'activationBackward'), this.own(y, 'activationBackward'), name), dy.shape);
+    const [dyv, yv] = [this.own(dy, 'activationBackward'), this.own(y, 'activationBackward')];
+    return this.output(dy.shape, () => activationBackward(dyv, yv, name));
   }
 
   softmax(x: Tensor): Tensor {
     const [rows, cols] = matrixDims('softmax', 'x', x);
-    return this.make(softmax(this.own(x, 'softmax'), rows, cols), x.shape);
+    const xv = this.own(x, 'softmax');
+    return this.output(x.shape, () => softmax(xv, rows, cols));
   }
 
   softmaxBackward(dy: Tensor, y: Tensor): Tensor {
     checkSameShape('softmaxBackward', 'dy', dy, 'y', y);
     const [rows, cols] = matrixDims('softmaxBackward', 'dy', dy);
-    return this.make(softmaxBackward(this.own(dy, 'softmaxBackward'), this.own(y, 'softmaxBackward'), rows, cols), dy.shape);
+    const [dyv, yv] = [this.own(dy, 'softmaxBackward'), this.own(y, 'softmaxBackward')];
+    return this.output(dy.shape, () => softmaxBackward(dyv, yv, rows, cols));
   }
 
   columnSums(x: Tensor, options: ColumnSumsOptions = {}): Tensor {
     const [rows, cols] = matrixDims('columnSums', 'x', x);
-    const sums = columnSums(this.own(x, 'columnSums'), rows, cols, options.scale ?? 1);
+    const xv = this.own(x, 'columnSums');
+    const sums = () => columnSums(xv, rows, cols, options.scale ?? 1);
     const into = options.accumulateInto;
-    if (!into) return this.make(sums, [cols]);
+    if (!into) return this.output([cols], sums);
     const acc = this.own(into, 'columnSums');
     if (acc.length !== cols) throw new ShapeError(`columnSums: accumulateInto ${into} must hold ${cols} values`);
-    for (let c = 0; c < cols; c++) acc[c]! += sums[c]!;
+    this.exec(() => sums().forEach((v, c) => (acc[c]! += v)));
     return into;
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
     const [rows, cols] = lossDims(name, prediction, target);
     const args = { rows, cols, fromLogits: options.fromLogits ?? false, accuracy: options.accuracy ?? defaultAccuracy(name, cols) };
-    const r = loss(name, this.own(prediction, 'loss'), this.own(target, 'loss'), args);
-    return { grad: this.make(r.grad, prediction.shape), rowLoss: this.make(r.rowLoss, [rows]), rowCorrect: this.make(r.rowCorrect, [rows]) };
+    const [pv, tv] = [this.own(prediction, 'loss'), this.own(target, 'loss')];
+    const grad = this.make(new Float32Array(rows * cols), prediction.shape);
+    const stats = this.make(new Float32Array(rows * 2), [rows, 2]);
+    this.exec(() => {
+      const r = loss(name, pv, tv, args);
+      grad.values.set(r.grad);
+      stats.values.set(r.stats);
+    });
+    return { grad, stats };
   }
 
   sgd(param: Tensor, grad: Tensor, learningRate: number): void {
     checkOptimizerArgs('sgd', param, grad, {});
     checkPositive('sgd', 'learningRate', learningRate);
-    optimizer.sgd(this.own(param, 'sgd'), this.own(grad, 'sgd'), learningRate);
+    const [p, g] = [this.own(param, 'sgd'), this.own(grad, 'sgd')];
+    this.exec(() => optimizer.sgd(p, g, learningRate));
   }
 
   momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: number, momentum: number): void {
     checkOptimizerArgs('momentum', param, grad, { velocity });
     checkPositive('momentum', 'learningRate', learningRate);
-    optimizer.momentum(this.own(param, 'momentum'), this.own(grad, 'momentum'), this.own(velocity, 'momentum'), learningRate, momentum);
+    const [p, g, v] = [this.own(param, 'momentum'), this.own(grad, 'momentum'), this.own(velocity, 'momentum')];
+    this.exec(() => optimizer.momentum(p, g, v, learningRate, momentum));
   }
 
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void {
     checkOptimizerArgs('adam', param, grad, { m, v });
     checkStep('adam', step);
     checkPositive('adam', 'learningRate', options.learningRate);
-    const t = this.own(step, 'adam')[0]!;
-    optimizer.adam(this.own(param, 'adam'), this.own(grad, 'adam'), this.own(m, 'adam'), this.own(v, 'adam'), t, options);
+    const [p, g, mv, vv, t] = [param, grad, m, v, step].map((x) => this.own(x, 'adam')) as Float32Array[];
+    this.exec(() => optimizer.adam(p!, g!, mv!, vv!, t![0]!, options));
   }
 
   advanceStep(step: Tensor): void {
     checkStep('advanceStep', step);
-    optimizer.advanceStep(this.own(step, 'advanceStep'));
+    const t = this.own(step, 'advanceStep');
+    this.exec(() => optimizer.advanceStep(t));
+  }
+
+  gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {
+    const [, cols] = checkGather(src, indices, cursor, rows);
+    const [sv, iv, cv] = [this.own(src, 'gatherRows'), this.own(indices, 'gatherRows'), this.own(cursor, 'gatherRows')];
+    return this.output([rows, cols], () => gatherRows(sv, iv, cv[0]!, rows, cols));
+  }
+
+  advanceCursor(cursor: Tensor, rows: number): void {
+    const cv = this.own(cursor, 'advanceCursor');
+    this.exec(() => advanceCursor(cv, rows));
+  }
+
+  copy(src: Tensor, dst: Tensor, options: CopyOptions = {}): void {
+    const { srcOffset, dstOffset, count } = copyRange(src, dst, options);
+    const [sv, dv] = [this.own(src, 'copy'), this.own(dst, 'copy')];
+    this.exec(() => dv.set(sv.subarray(srcOffset, srcOffset + count), dstOffset));
+  }
+
+  record(build: () => void): Plan {
+    if (this.recording) throw new Error('record: plans cannot be recorded inside each other');
+    const steps: (() => void)[] = [];
+    this.recording = steps;
+    try {
+      build();
+    } finally {
+      this.recording = undefined;
+    }
+    return new CpuPlan(steps);
+  }
+
+  replay(plan: Plan): void {
+    if (!(plan instanceof CpuPlan)) throw new Error('replay: this plan was recorded by another backend');
+    for (const step of plan.steps) step();
   }
 
   flush(): Promise<void> {

@@ -13,8 +13,8 @@ export interface CpuLossArgs {
 
 export interface CpuLossResult {
   grad: Float32Array;
-  rowLoss: Float32Array;
-  rowCorrect: Float32Array;
+  /** [rows, 2]: loss, accuracy. */
+  stats: Float32Array;
 }
 
 const clamp = (v: number, lo: number, hi: number) => Math.min(Math.max(v, lo), hi);
@@ -35,8 +35,7 @@ function argmax(x: Float32Array, base: number, cols: number): number {
 export function loss(name: LossName, pred: Float32Array, target: Float32Array, args: CpuLossArgs): CpuLossResult {
   const { rows, cols, fromLogits } = args;
   const grad = new Float32Array(rows * cols);
-  const rowLoss = new Float32Array(rows);
-  const rowCorrect = new Float32Array(rows);
+  const stats = new Float32Array(rows * 2);
   const sparse = name === 'sparseCategoricalCrossentropy';
   const targetAt = (r: number, j: number) => (sparse ? (target[r] === j ? 1 : 0) : target[r * cols + j]!);
   // Gradient of the mean over the batch (and over the outputs, for MSE and BCE).
@@ -90,10 +89,10 @@ export function loss(name: LossName, pred: Float32Array, target: Float32Array, a
         grad[base + j] = (-y / p) * gradScale;
       }
     }
-    rowLoss[r] = l;
-    rowCorrect[r] = rowAccuracy(name, pred, target, r, args);
+    stats[2 * r] = l;
+    stats[2 * r + 1] = rowAccuracy(name, pred, target, r, args);
   }
-  return { grad, rowLoss, rowCorrect };
+  return { grad, stats };
 }
 
 function rowAccuracy(name: LossName, pred: Float32Array, target: Float32Array, r: number, args: CpuLossArgs): number {

@@ -67,15 +67,23 @@ export class BufferPool {
     this.releasedSinceSubmit.push(buffer);
   }
 
+  /** For a buffer no recorded or queued work uses any more (a mapped-and-read staging buffer). */
+  releaseFinished(buffer: GPUBuffer): void {
+    this.stats.inUse--;
+    this.makeIdle(buffer);
+  }
+
   /** Called after each queue submission: released buffers may be handed out again. */
   recycle(): void {
-    for (const buffer of this.releasedSinceSubmit) {
-      const key = `${buffer.usage}:${buffer.size}`;
-      let list = this.idle.get(key);
-      if (!list) this.idle.set(key, (list = []));
-      list.push(buffer);
-    }
+    for (const buffer of this.releasedSinceSubmit) this.makeIdle(buffer);
     this.releasedSinceSubmit.length = 0;
+  }
+
+  private makeIdle(buffer: GPUBuffer): void {
+    const key = `${buffer.usage}:${buffer.size}`;
+    let list = this.idle.get(key);
+    if (!list) this.idle.set(key, (list = []));
+    list.push(buffer);
   }
 
   /** Destroys idle buffers (those released before the last submission). */

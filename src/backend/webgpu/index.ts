@@ -7,14 +7,18 @@ import type {
   AdamOptions,
   Backend,
   ColumnSumsOptions,
+  CopyOptions,
   LossName,
+  Plan,
   LossOptions,
   LossOutputs,
   MatmulOptions,
 } from '../backend.js';
 import {
   checkActivation,
+  checkGather,
   checkOptimizerArgs,
+  copyRange,
   checkPositive,
   checkSameShape,
   checkShape,
@@ -29,7 +33,7 @@ import {
 import { acquireDevice, type GpuContext } from './device.js';
 import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
-import { Scheduler, type SchedulerStats } from './scheduler.js';
+import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
 import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
 
@@ -65,6 +69,32 @@ export interface WebGpuStats extends SchedulerStats {
 
 export type MatmulKernel = 'tiled' | 'naive';
 
+/** What a recording collects: the commands, and the buffers they bind that the plan owns. */
+interface Recording {
+  tensors: GpuTensor[];
+  uniforms: GPUBuffer[];
+}
+
+class GpuPlan implements Plan {
+  #disposed = false;
+  constructor(
+    readonly backend: WebGpuBackend,
+    readonly list: readonly Command[],
+    private readonly release: () => void,
+  ) {}
+  get commands(): number {
+    return this.list.length;
+  }
+  get disposed(): boolean {
+    return this.#disposed;
+  }
+  dispose(): void {
+    if (this.#disposed) return;
+    this.#disposed = true;
+    this.release();
+  }
+}
+
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly adapterName: string;
@@ -77,6 +107,9 @@ export class WebGpuBackend implements Backend {
   /** Bound where a kernel declares an input it does not use under its specialization. */
   private readonly placeholder: GPUBuffer;
   private tiled: MatmulTiling = TILED_DEFAULT;
+  private recording: Recording | undefined;
+  /** Tensors created while recording a plan: the plan releases them, not dispose(). */
+  private readonly planOwned = new WeakSet<GpuTensor>();
 
   static async create(): Promise<WebGpuBackend> {
     return new WebGpuBackend(await acquireDevice());
@@ -126,7 +159,12 @@ export class WebGpuBackend implements Backend {
           `maxStorageBufferBindingSize of ${this.limits.maxStorageBufferBindingSize} bytes`,
       );
     }
-    return new GpuTensor(this, shape, this.pool.acquire(bytes, STORAGE(), `a tensor ${formatShape(shape)}`));
+    const t = new GpuTensor(this, shape, this.pool.acquire(bytes, STORAGE(), `a tensor ${formatShape(shape)}`));
+    if (this.recording) {
+      this.recording.tensors.push(t);
+      this.planOwned.add(t);
+    }
+    return t;
   }
 
   tensor(values: Float32Array | readonly number[], shape: Shape): Tensor {
@@ -146,6 +184,7 @@ export class WebGpuBackend implements Backend {
 
   write(t: Tensor, values: Float32Array): void {
     const g = this.own(t, 'write');
+    if (this.recording) throw new Error('write: tensors cannot be written while a plan is being recorded');
     if (values.length !== g.size) throw new ShapeError(`write: ${values.length} values for ${t} of ${g.size}`);
     // queue.writeBuffer lands before any later submit: recorded work that reads
     // the old values must be submitted first.
@@ -160,7 +199,7 @@ export class WebGpuBackend implements Backend {
   }
 
   dispose(t: Tensor): void {
-    if (t instanceof GpuTensor && t.backend === this) this.pool.release(t.buffer);
+    if (t instanceof GpuTensor && t.backend === this && !this.planOwned.has(t)) this.pool.release(t.buffer);
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
@@ -191,8 +230,9 @@ export class WebGpuBackend implements Backend {
     }
     const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
     this.scheduler.dispatch({ pipeline, bindGroup, workgroups, label: `${source.name}.${entryPoint}` });
-    // Reusable only after the submission that reads it (see BufferPool).
-    if (uniformBuffer) this.pool.release(uniformBuffer);
+    // A plan keeps its uniforms; otherwise reusable after the submission that reads it (see BufferPool).
+    if (uniformBuffer && this.recording) this.recording.uniforms.push(uniformBuffer);
+    else if (uniformBuffer) this.pool.release(uniformBuffer);
   }
 
   /** Workgroup count and stride for a grid-stride loop over n items. */
@@ -307,8 +347,7 @@ export class WebGpuBackend implements Backend {
     const gp = this.own(prediction, 'loss');
     const gt = this.own(target, 'loss');
     const grad = this.allocate(prediction.shape, 'loss');
-    const rowLoss = this.allocate([rows], 'loss');
-    const rowCorrect = this.allocate([rows], 'loss');
+    const stats = this.allocate([rows, 2], 'loss');
     if (rows * cols > 0) {
       const perElement = name === 'meanSquaredError' || name === 'binaryCrossentropy';
       const gradScale = perElement ? 1 / (rows * cols) : 1 / rows;
@@ -320,9 +359,9 @@ export class WebGpuBackend implements Backend {
         WG,
       };
       const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride]]);
-      this.run(SHADERS.loss, 'loss', constants, { 0: gp, 1: gt, 2: grad, 3: rowLoss, 4: rowCorrect }, uniform, [groups]);
+      this.run(SHADERS.loss, 'loss', constants, { 0: gp, 1: gt, 2: grad, 3: stats }, uniform, [groups]);
     }
-    return { grad, rowLoss, rowCorrect };
+    return { grad, stats };
   }
 
   private optimizerStep(entry: string, bindings: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
@@ -367,6 +406,70 @@ export class WebGpuBackend implements Backend {
   advanceStep(step: Tensor): void {
     checkStep('advanceStep', step);
     this.run(SHADERS.optimizer, 'advance_step', {}, { 4: this.own(step, 'advanceStep') }, undefined, [1]);
+  }
+
+  gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {
+    const [, cols] = checkGather(src, indices, cursor, rows);
+    const bindings = { 0: this.own(src, 'gatherRows'), 1: this.own(indices, 'gatherRows'), 2: this.own(cursor, 'gatherRows') };
+    const out = this.allocate([rows, cols], 'gatherRows');
+    if (rows * cols === 0) return out;
+    const { groups, stride } = this.strided(rows * cols);
+    const uniform = uniformData([['u32', rows], ['u32', cols], ['u32', indices.size], ['u32', stride]]);
+    this.run(SHADERS.gather, 'gather_rows', { WG }, { ...bindings, 3: out }, uniform, [groups]);
+    return out;
+  }
+
+  advanceCursor(cursor: Tensor, rows: number): void {
+    const c = this.own(cursor, 'advanceCursor');
+    this.run(SHADERS.gather, 'advance_cursor', {}, { 2: c }, uniformData([['u32', rows]]), [1]);
+  }
+
+  copy(src: Tensor, dst: Tensor, options: CopyOptions = {}): void {
+    const { srcOffset, dstOffset, count } = copyRange(src, dst, options);
+    const s = this.own(src, 'copy');
+    const d = this.own(dst, 'copy');
+    if (count === 0) return;
+    this.scheduler.copy({ src: s.buffer, dst: d.buffer, srcOffset: srcOffset * 4, dstOffset: dstOffset * 4, bytes: count * 4 });
+  }
+
+  record(build: () => void): Plan {
+    this.scheduler.checkAlive();
+    const recording: Recording = { tensors: [], uniforms: [] };
+    this.recording = recording;
+    this.scheduler.beginCapture();
+    let commands: Command[];
+    try {
+      build();
+    } catch (e) {
+      this.recording = undefined;
+      this.scheduler.endCapture();
+      this.releaseRecording(recording);
+      throw e;
+    }
+    this.recording = undefined;
+    commands = this.scheduler.endCapture();
+    return new GpuPlan(this, commands, () => this.releaseRecording(recording));
+  }
+
+  private releaseRecording(r: Recording): void {
+    for (const t of r.tensors) {
+      this.planOwned.delete(t);
+      this.pool.release(t.buffer);
+    }
+    for (const u of r.uniforms) this.pool.release(u);
+  }
+
+  replay(plan: Plan): void {
+    if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error('replay: this plan was recorded by another backend');
+    if (plan.disposed) throw new Error('replay: this plan was disposed');
+    this.scheduler.replay(plan.list);
+  }
+
+  /** Destroys pooled buffers nobody holds (after submitting pending work). */
+  trim(): void {
+    this.scheduler.submit();
+    this.pool.recycle();
+    this.pool.trim();
   }
 
   flush(): Promise<void> {

@@ -5,6 +5,7 @@ import activation from '../../../shaders/activation.wgsl?raw';
 import reduce from '../../../shaders/reduce.wgsl?raw';
 import loss from '../../../shaders/loss.wgsl?raw';
 import optimizer from '../../../shaders/optimizer.wgsl?raw';
+import gather from '../../../shaders/gather.wgsl?raw';
 import type { AccuracyKind, ActivationName, LossName } from '../backend.js';
 import type { KernelSource } from './pipelines.js';
 
@@ -12,8 +13,9 @@ export const SHADERS = {
   matmul: { name: 'matmul', code: matmul, uniformBinding: 4 },
   activation: { name: 'activation', code: activation, uniformBinding: 3 },
   reduce: { name: 'reduce', code: reduce, uniformBinding: 2 },
-  loss: { name: 'loss', code: loss, uniformBinding: 5 },
+  loss: { name: 'loss', code: loss, uniformBinding: 4 },
   optimizer: { name: 'optimizer', code: optimizer, uniformBinding: 5 },
+  gather: { name: 'gather', code: gather, uniformBinding: 4 },
 } satisfies Record<string, KernelSource>;
 
 export const ACTIVATION_CODE: Record<ActivationName, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };

@@ -14,6 +14,17 @@ export interface Dispatch {
   label: string;
 }
 
+export interface Copy {
+  src: GPUBuffer;
+  dst: GPUBuffer;
+  srcOffset: number;
+  dstOffset: number;
+  bytes: number;
+}
+
+/** What a recorded plan holds: dispatches and copies, in order. */
+export type Command = { dispatch: Dispatch } | { copy: Copy };
+
 export interface SchedulerStats {
   submissions: number;
   dispatches: number;
@@ -32,6 +43,8 @@ export class Scheduler {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private pendingLabels: string[] = [];
+  /** While a plan is being recorded, commands go here instead of the encoder. */
+  private capture: Command[] | undefined;
   private readonly submitErrors: Promise<string | undefined>[] = [];
   readonly stats: SchedulerStats = { submissions: 0, dispatches: 0, readbacks: 0 };
 
@@ -58,8 +71,36 @@ export class Scheduler {
     return this.pass;
   }
 
+  get capturing(): boolean {
+    return this.capture !== undefined;
+  }
+
+  beginCapture(): void {
+    if (this.capture) throw new Error('record: plans cannot be recorded inside each other');
+    this.capture = [];
+  }
+
+  endCapture(): Command[] {
+    const commands = this.capture ?? [];
+    this.capture = undefined;
+    return commands;
+  }
+
+  /** Encodes a recorded plan's commands after everything recorded so far. */
+  replay(commands: readonly Command[]): void {
+    if (this.capture) throw new Error('replay: a plan cannot be replayed while another is being recorded');
+    for (const c of commands) {
+      if ('dispatch' in c) this.dispatch(c.dispatch);
+      else this.copy(c.copy);
+    }
+  }
+
   dispatch(d: Dispatch): void {
     this.checkAlive();
+    if (this.capture) {
+      this.capture.push({ dispatch: d });
+      return;
+    }
     const pass = this.computePass();
     pass.setPipeline(d.pipeline);
     pass.setBindGroup(0, d.bindGroup);
@@ -69,17 +110,22 @@ export class Scheduler {
   }
 
   /** Records a buffer-to-buffer copy after the dispatches recorded so far. */
-  copy(src: GPUBuffer, dst: GPUBuffer, bytes: number): void {
+  copy(c: Copy): void {
     this.checkAlive();
+    if (this.capture) {
+      this.capture.push({ copy: c });
+      return;
+    }
     this.pass?.end();
     this.pass = undefined;
     this.encoder ??= this.device.createCommandEncoder();
-    this.encoder.copyBufferToBuffer(src, 0, dst, 0, bytes);
+    this.encoder.copyBufferToBuffer(c.src, c.srcOffset, c.dst, c.dstOffset, c.bytes);
+    this.pendingLabels.push('copy');
   }
 
   /** Submits everything recorded so far as one command buffer. */
   submit(): void {
-    if (!this.encoder) return;
+    if (!this.encoder || this.capture) return;
     this.checkAlive();
     this.pass?.end();
     this.pass = undefined;
@@ -99,8 +145,9 @@ export class Scheduler {
 
   /** Copies `bytes` of a buffer back to the CPU; submits pending work first. */
   async read(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+    if (this.capture) throw new Error('read: results cannot be read while a plan is being recorded');
     const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'a readback');
-    this.copy(buffer, staging, bytes);
+    this.copy({ src: buffer, dst: staging, srcOffset: 0, dstOffset: 0, bytes });
     this.submit();
     this.stats.readbacks++;
     try {
@@ -112,7 +159,7 @@ export class Scheduler {
     }
     const values = new Float32Array(staging.getMappedRange(0, bytes).slice(0));
     staging.unmap();
-    this.pool.release(staging);
+    this.pool.releaseFinished(staging);
     await this.throwErrors();
     return values;
   }
