@@ -25,3 +25,7 @@ export {
   type WebGpuStats,
   type MatmulKernel,
 } from './backend/webgpu/index.js';
+export { Random } from './random.js';
+export { tensor } from './host.js';
+export type { Plan, CopyOptions } from './backend/backend.js';
+export * from './nn/index.js';

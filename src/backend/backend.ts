@@ -132,6 +132,8 @@ export interface Backend {
   /** Runs a recorded plan once more, in order after everything asked for so far. */
   replay(plan: Plan): void;
 
+  /** Frees memory kept for reuse (pooled GPU buffers nobody holds). */
+  trim(): void;
   /** Waits until all work asked for so far has finished. */
   flush(): Promise<void>;
   destroy(): void;

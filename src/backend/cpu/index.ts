@@ -234,6 +234,8 @@ export class CpuBackend implements Backend {
     for (const step of plan.steps) step();
   }
 
+  trim(): void {}
+
   flush(): Promise<void> {
     return Promise.resolve();
   }
