@@ -29,3 +29,4 @@ export { Random } from './random.js';
 export { tensor } from './host.js';
 export type { Plan, CopyOptions } from './backend/backend.js';
 export * from './nn/index.js';
+export { mnistSplit, oneHot, MNIST_PIXELS, MNIST_CLASSES, MNIST_SPLIT_SEED, MNIST_TRAIN_SIZE, type DigitSet, type MnistSplit } from './datasets/mnist.js';

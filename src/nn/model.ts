@@ -416,9 +416,14 @@ export class Sequential {
 
       const onBatchEnd = options.callbacks?.onBatchEnd;
       for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
+        // All writes first: a write after recorded work would force an extra submission.
         b.write(train.order, shuffle ? this.permutation(n) : identity(n));
         b.write(train.cursor, new Float32Array(1));
         b.write(trainStats, new Float32Array(2));
+        if (validation) {
+          b.write(validation.data.cursor, new Float32Array(1));
+          b.write(validation.stats, new Float32Array(2));
+        }
         b.replay(save);
         let seen = 0;
         for (const [i, step] of steps.entries()) {
@@ -430,11 +435,7 @@ export class Sequential {
             await onBatchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
           }
         }
-        if (validation) {
-          b.write(validation.data.cursor, new Float32Array(1));
-          b.write(validation.stats, new Float32Array(2));
-          for (const plan of validation.steps) b.replay(plan);
-        }
+        if (validation) for (const plan of validation.steps) b.replay(plan);
         b.replay(reportPlan);
         const r = await report.data();
         const logs: EpochLogs = { loss: r[0]! / n };
@@ -447,8 +448,8 @@ export class Sequential {
           b.replay(restore);
           await b.flush();
           throw new Error(
-            `fit: the training loss became ${logs.loss} in epoch ${epoch + 1}; the weights from the end of ` +
-              `${epoch === 0 ? 'the previous fit (or the initial weights)' : `epoch ${epoch}`} were kept. Try a smaller learning rate.`,
+            `fit: the training loss became ${logs.loss} in epoch ${epoch + 1}; the weights from ` +
+              `${epoch === 0 ? 'before this fit' : `the end of epoch ${epoch}`} were kept. Try a smaller learning rate.`,
           );
         }
         history.record(epoch, logs);

@@ -1,8 +1,9 @@
 // A pool of GPU buffers, reused by size class and usage, so that a steady
-// training loop creates no buffers at all. A released buffer only becomes
-// reusable after the next queue submission: until then, recorded but
-// unsubmitted dispatches may still read it, and a queue.writeBuffer into it
-// would land before them.
+// training loop creates no buffers at all. A buffer released while commands
+// are recorded but not yet submitted only becomes reusable after the next
+// queue submission: those commands may still read it, and a
+// queue.writeBuffer into it would land before them. Work already submitted
+// is no obstacle: anything queued later runs after it.
 
 export interface PoolStats {
   /** Buffers that exist now (created and not destroyed), in use or idle. */
@@ -37,6 +38,8 @@ export class BufferPool {
   constructor(
     private readonly device: GPUDevice,
     private readonly maxBufferSize: number,
+    /** Whether commands are recorded and not yet submitted. */
+    private readonly unsubmittedWork: () => boolean,
   ) {}
 
   /** A buffer of at least `bytes` bytes with exactly this usage. */
@@ -64,7 +67,8 @@ export class BufferPool {
 
   release(buffer: GPUBuffer): void {
     this.stats.inUse--;
-    this.releasedSinceSubmit.push(buffer);
+    if (this.unsubmittedWork()) this.releasedSinceSubmit.push(buffer);
+    else this.makeIdle(buffer);
   }
 
   /** For a buffer no recorded or queued work uses any more (a mapped-and-read staging buffer). */

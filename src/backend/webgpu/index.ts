@@ -120,7 +120,7 @@ export class WebGpuBackend implements Backend {
     this.adapterName = ctx.adapterName;
     this.isSoftwareAdapter = ctx.isSoftware;
     this.limits = ctx.device.limits;
-    this.pool = new BufferPool(this.device, this.limits.maxBufferSize);
+    this.pool = new BufferPool(this.device, this.limits.maxBufferSize, () => this.scheduler.hasPendingWork);
     this.pipelines = new PipelineCache(this.device);
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
     this.placeholder = this.device.createBuffer({ size: 16, usage: STORAGE(), label: 'placeholder' });
