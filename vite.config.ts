@@ -10,12 +10,12 @@ export default defineConfig({
     minify: false,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts' },
+      entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
       formats: ['es'],
     },
     rollupOptions: {
       // Dawn's native bindings are loaded at run time in Node only.
-      external: ['webgpu', /^node:/],
+      external: ['webgpu', 'cli-progress', /^node:/],
     },
   },
   test: {

@@ -5,6 +5,7 @@ import { Tensor, formatShape } from '../tensor.js';
 /** Anything fit, evaluate and predict accept as a data set. */
 export type DataInput = Tensor | readonly (readonly number[])[] | readonly number[];
 
+/** A row-major matrix in CPU memory. */
 export interface Matrix {
   values: Float32Array;
   rows: number;

@@ -2,7 +2,7 @@ export { dense, LAYER_ACTIVATIONS, type Dense, type DenseConfig, type LayerActiv
 export { INITIALIZERS, type InitializerName } from './initializers.js';
 export { sgd, momentum, adam, OPTIMIZERS, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
 export { History, type EpochLogs } from './history.js';
-export type { DataInput } from './data.js';
+export type { DataInput, Matrix } from './data.js';
 export {
   Sequential,
   sequential,

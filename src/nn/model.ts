@@ -43,8 +43,10 @@ export interface BatchLogs {
 
 export interface FitCallbacks {
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
-  /** Asking for per-batch values costs one GPU submission and readback per batch. */
+  /** Asking for per-batch values costs one GPU submission and readback per call. */
   onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
+  /** Call onBatchEnd after every N batches (and after the last). Default 1. */
+  onBatchEndEvery?: number;
   onTrainEnd?: (history: History) => void | Promise<void>;
 }
 
@@ -296,6 +298,15 @@ export class Sequential {
 
   // ---- data checks -----------------------------------------------------------------------
 
+  /**
+   * The checks fit and evaluate run on x and y (sample counts, features,
+   * finite values, labels that suit the loss), for callers that want them
+   * before doing anything else. Throws an Error naming the problem.
+   */
+  checkTrainingData(x: Matrix, y: Matrix, op = 'fit'): void {
+    this.checkData(x, y, op, this.requireCompiled(op));
+  }
+
   /** Every check fit and evaluate need, before anything is uploaded. */
   private checkData(x: Matrix, y: Matrix, op: string, c: Compiled): void {
     if (x.rows !== y.rows) throw new Error(`${op}: x has ${x.rows} samples but y has ${y.rows}`);
@@ -355,6 +366,8 @@ export class Sequential {
       throw new Error(`fit: validationSplit must be a number in (0, 1), got ${split}`);
     }
     if (split !== undefined && options.validationData) throw new Error('fit: give validationSplit or validationData, not both');
+    const every = options.callbacks?.onBatchEndEvery;
+    if (every !== undefined && !isPositiveInteger(every)) throw new Error(`fit: onBatchEndEvery must be a positive integer, got ${every}`);
 
     let trainX = await toMatrix(x, 'fit: x');
     let trainY = await toMatrix(y, 'fit: y');
@@ -429,7 +442,7 @@ export class Sequential {
         for (const [i, step] of steps.entries()) {
           b.replay(step.plan);
           seen += step.size;
-          if (onBatchEnd) {
+          if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
             b.replay(reportPlan);
             const r = await report.data();
             await onBatchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
@@ -554,6 +567,16 @@ export class Sequential {
   async getWeights(): Promise<Float32Array[]> {
     this.checkAlive('getWeights');
     return Promise.all(this.weightTensors().map(({ tensor }) => tensor.data()));
+  }
+
+  /** Each layer as built: its name, width, activation and whether it has a bias. */
+  layerInfo(): { name: string; units: number; activation: Dense['activation']; useBias: boolean }[] {
+    return this.params.map((p) => ({ name: p.name, units: p.spec.units, activation: p.spec.activation, useBias: !!p.bias }));
+  }
+
+  /** The loss and optimizer given to compile, if it was called. */
+  get compileConfig(): { loss: LossName; optimizer: Optimizer } | undefined {
+    return this.compiled && { loss: this.compiled.loss, optimizer: this.compiled.optimizer };
   }
 
   /** Names and shapes of the weights, in getWeights order (e.g. "dense_1/kernel", [10, 16]). */

@@ -1,0 +1,217 @@
+// Command-line options: one table gives each option its kind, default and
+// help line, so parsing, checking and --help never disagree.
+import { LOSSES, type LossName, type BackendName } from '../backend/backend.js';
+import { OPTIMIZERS, type OptimizerName } from '../nn/optimizers.js';
+import { TOY_DATASETS } from '../datasets/toy.js';
+
+/** Bad command-line input: printed as one line, exit code 2. */
+export class UsageError extends Error {
+  override name = 'UsageError';
+}
+
+type Kind = 'flag' | 'string' | 'int' | 'number' | 'list';
+
+interface OptionSpec {
+  kind: Kind;
+  /** Shown in --help. */
+  value?: string;
+  default?: string;
+  help: string;
+  choices?: readonly string[];
+}
+
+export const OPTIONS: Record<string, OptionSpec> = {
+  data: { kind: 'string', value: 'NAME|FILE.csv', default: 'mnist', help: `data set: mnist, ${TOY_DATASETS.join(', ')}, or a CSV file (header row, numeric columns, label last)` },
+  label: { kind: 'string', value: 'NAME', help: 'the CSV column holding the label (default: the last column)' },
+  samples: { kind: 'int', value: 'N', default: '500', help: 'points generated for the 2-D data sets' },
+  noise: { kind: 'number', value: 'X', default: '0.1', help: 'jitter of the 2-D data sets' },
+  layers: { kind: 'list', value: 'N,N,…', default: '128 (mnist), 16,16 (others)', help: 'hidden layer widths' },
+  activation: { kind: 'string', value: 'NAME', default: 'relu', help: 'hidden-layer activation', choices: ['relu', 'sigmoid', 'tanh'] },
+  loss: { kind: 'string', value: 'NAME', default: 'from the labels', help: `loss: ${LOSSES.join(', ')}`, choices: LOSSES },
+  optimizer: { kind: 'string', value: 'NAME', default: 'adam', help: 'optimizer', choices: OPTIMIZERS },
+  lr: { kind: 'number', value: 'RATE', default: 'sgd/momentum 0.01, adam 0.001', help: 'learning rate' },
+  epochs: { kind: 'int', value: 'N', default: '10 (mnist), 100 (others)', help: 'passes over the training data' },
+  'batch-size': { kind: 'int', value: 'N', default: '32', help: 'samples per gradient step' },
+  mode: { kind: 'string', value: 'MODE', help: 'batch (all samples per step), sgd (1 per step) or minibatch', choices: ['batch', 'sgd', 'minibatch'] },
+  'validation-split': { kind: 'number', value: 'F', default: '0.2 (mnist: its fixed 2,000 held-out digits)', help: 'fraction held out to measure overfitting' },
+  seed: { kind: 'int', value: 'N', default: '1', help: 'seeds weights, shuffles and generated data' },
+  backend: { kind: 'string', value: 'NAME', default: 'webgpu', help: 'where the math runs', choices: ['webgpu', 'cpu'] },
+  save: { kind: 'string', value: 'DIR', default: 'models/<data>-<time>', help: 'save the model (TensorFlow.js layers format)' },
+  'no-save': { kind: 'flag', help: 'do not save the trained model' },
+  force: { kind: 'flag', help: 'let --save replace a non-empty directory' },
+  load: { kind: 'string', value: 'DIR', help: 'load a saved model; evaluate it, or train it further when --epochs is given' },
+  predict: { kind: 'string', value: 'FILE.csv', help: 'predict for the rows of a CSV of features (header row)' },
+  output: { kind: 'string', value: 'FILE.csv', help: 'write --predict results here instead of standard output' },
+  export: { kind: 'string', value: 'safetensors FILE', help: 'also write the weights as safetensors' },
+  json: { kind: 'flag', help: 'one JSON object per epoch on standard output, for scripts' },
+  help: { kind: 'flag', help: 'show this help' },
+};
+
+export interface ParsedArgs {
+  command: 'train' | 'compare' | 'help';
+  values: Map<string, string | number | boolean | number[]>;
+  /** --export safetensors FILE */
+  exportFile?: string;
+}
+
+const COMMANDS = ['train', 'compare', 'help'] as const;
+
+function convert(name: string, spec: OptionSpec, raw: string): string | number | number[] {
+  const where = `--${name}`;
+  if (raw === '' || raw.startsWith('--')) throw new UsageError(`${where} needs a value (${spec.value})`);
+  switch (spec.kind) {
+    case 'int': {
+      const v = Number(raw);
+      if (!Number.isInteger(v)) throw new UsageError(`${where}: '${raw}' is not a whole number`);
+      if (v <= 0 && name !== 'seed') throw new UsageError(`${where}: must be at least 1, got ${v}`);
+      if (v < 0) throw new UsageError(`${where}: must not be negative, got ${v}`);
+      return v;
+    }
+    case 'number': {
+      const v = Number(raw);
+      if (!Number.isFinite(v)) throw new UsageError(`${where}: '${raw}' is not a number`);
+      if (name === 'lr' && v <= 0) throw new UsageError(`--lr: the learning rate must be greater than 0, got ${v}`);
+      if (name === 'noise' && v < 0) throw new UsageError(`--noise: must not be negative, got ${v}`);
+      if (name === 'validation-split' && !(v > 0 && v < 1)) throw new UsageError(`--validation-split: must be between 0 and 1 (exclusive), got ${v}`);
+      return v;
+    }
+    case 'list': {
+      const parts = raw.split(',').map((p) => p.trim());
+      const values = parts.map(Number);
+      values.forEach((v, i) => {
+        if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${where}: '${parts[i]}' is not a positive whole number (in '${raw}')`);
+      });
+      return values;
+    }
+    default:
+      if (spec.choices && !spec.choices.includes(raw)) throw new UsageError(`${where}: '${raw}' is not one of ${spec.choices.join(', ')}`);
+      return raw;
+  }
+}
+
+export function parseArgs(argv: readonly string[]): ParsedArgs {
+  let command: ParsedArgs['command'] = 'train';
+  let rest = [...argv];
+  if (rest[0] !== undefined && !rest[0].startsWith('-')) {
+    if (!(COMMANDS as readonly string[]).includes(rest[0])) throw new UsageError(`unknown command '${rest[0]}'; commands: ${COMMANDS.join(', ')}`);
+    command = rest[0] as ParsedArgs['command'];
+    rest = rest.slice(1);
+  }
+  const values: ParsedArgs['values'] = new Map();
+  let exportFile: string | undefined;
+  for (let i = 0; i < rest.length; i++) {
+    const arg = rest[i]!;
+    if (!arg.startsWith('--')) throw new UsageError(`unexpected argument '${arg}' (options start with --; see --help)`);
+    const eq = arg.indexOf('=');
+    const name = arg.slice(2, eq < 0 ? undefined : eq);
+    const spec = OPTIONS[name];
+    if (!spec) throw new UsageError(`unknown option --${name} (see --help)`);
+    if (values.has(name)) throw new UsageError(`--${name} is given twice`);
+    if (spec.kind === 'flag') {
+      if (eq >= 0) throw new UsageError(`--${name} takes no value`);
+      values.set(name, true);
+      continue;
+    }
+    const raw = eq >= 0 ? arg.slice(eq + 1) : rest[++i];
+    if (raw === undefined) throw new UsageError(`--${name} needs a value (${spec.value})`);
+    if (name === 'export') {
+      if (raw !== 'safetensors') throw new UsageError(`--export: '${raw}' is not a known format (safetensors)`);
+      const file = rest[++i];
+      if (file === undefined || file.startsWith('--')) throw new UsageError('--export safetensors needs a FILE');
+      exportFile = file;
+      values.set(name, raw);
+      continue;
+    }
+    values.set(name, convert(name, spec, raw));
+  }
+  if (values.has('help')) command = 'help';
+  return { command, values, ...(exportFile ? { exportFile } : {}) };
+}
+
+export interface TrainConfig {
+  data: string;
+  label: string | undefined;
+  samples: number;
+  noise: number;
+  layers: number[] | undefined;
+  activation: 'relu' | 'sigmoid' | 'tanh';
+  loss: LossName | undefined;
+  optimizer: OptimizerName;
+  lr: number | undefined;
+  epochs: number | undefined;
+  batchSize: number | 'all' | undefined;
+  validationSplit: number | undefined;
+  seed: number;
+  backend: BackendName;
+  save: string | undefined;
+  noSave: boolean;
+  force: boolean;
+  load: string | undefined;
+  predict: string | undefined;
+  output: string | undefined;
+  exportFile: string | undefined;
+  json: boolean;
+}
+
+/** The options as typed values, with the checks that involve several of them. */
+export function trainConfig(p: ParsedArgs): TrainConfig {
+  const v = p.values;
+  const get = <T>(name: string) => v.get(name) as T | undefined;
+  const mode = get<string>('mode');
+  const batch = get<number>('batch-size');
+  if (mode && batch !== undefined && mode !== 'minibatch') {
+    throw new UsageError(`--mode ${mode} fixes the batch size (${mode === 'sgd' ? '1' : 'all samples'}); drop --batch-size or use --mode minibatch`);
+  }
+  if (get<boolean>('no-save') && v.has('save')) throw new UsageError('--save and --no-save contradict each other');
+  if (v.has('output') && !v.has('predict')) throw new UsageError('--output names where --predict writes; give --predict FILE.csv too');
+  return {
+    data: get<string>('data') ?? 'mnist',
+    label: get<string>('label'),
+    samples: get<number>('samples') ?? 500,
+    noise: get<number>('noise') ?? 0.1,
+    layers: get<number[]>('layers'),
+    activation: (get<string>('activation') ?? 'relu') as TrainConfig['activation'],
+    loss: get<LossName>('loss'),
+    optimizer: (get<string>('optimizer') ?? 'adam') as OptimizerName,
+    lr: get<number>('lr'),
+    epochs: get<number>('epochs'),
+    batchSize: mode === 'sgd' ? 1 : mode === 'batch' ? 'all' : batch,
+    validationSplit: get<number>('validation-split'),
+    seed: get<number>('seed') ?? 1,
+    backend: (get<string>('backend') ?? 'webgpu') as BackendName,
+    save: get<string>('save'),
+    noSave: get<boolean>('no-save') ?? false,
+    force: get<boolean>('force') ?? false,
+    load: get<string>('load'),
+    predict: get<string>('predict'),
+    output: get<string>('output'),
+    exportFile: p.exportFile,
+    json: get<boolean>('json') ?? false,
+  };
+}
+
+export function helpText(): string {
+  const lines = Object.entries(OPTIONS).map(([name, s]) => {
+    const left = `  --${name}${s.value ? ` ${s.value}` : ''}`;
+    const right = `${s.help}${s.default ? ` (default: ${s.default})` : ''}`;
+    return `${left.padEnd(34)} ${right}`;
+  });
+  return [
+    'webgpu-train: train neural networks on the GPU (WebGPU via Dawn), headless.',
+    '',
+    'Usage:',
+    '  webgpu-train [train] [options]     train a model (default: an MLP on the MNIST digits)',
+    '  webgpu-train compare [options]     train the same model on cpu and webgpu, compare losses, weights and speed',
+    '  npm run train -- [options]         the same, from a clone of the repository',
+    '',
+    'Options:',
+    ...lines,
+    '',
+    'Examples:',
+    '  webgpu-train                                         784-128-10 MLP on MNIST, saved under models/',
+    '  webgpu-train --data spiral --layers 16,16 --activation tanh --lr 0.01 --epochs 200',
+    '  webgpu-train --data houses.csv --label price --loss meanSquaredError --mode batch',
+    '  webgpu-train --load models/mnist-… --predict digits.csv --output predictions.csv',
+    '  webgpu-train compare --data xor --epochs 20',
+  ].join('\n');
+}

@@ -1,0 +1,86 @@
+// What the command line shows while training. On a terminal: a live bar per
+// epoch (cli-progress) and a summary line when it ends. Piped: the summary
+// lines only. With --json: one JSON object per epoch on stdout, and the human
+// lines on stderr so they never mix with the data.
+import cliProgress from 'cli-progress';
+import type { EpochLogs } from '../nn/history.js';
+
+export interface EpochReport extends EpochLogs {
+  epoch: number;
+  epochs: number;
+  seconds: number;
+  samplesPerSecond: number;
+}
+
+const fmt = (v: number | undefined, digits = 4) => (v === undefined ? '–' : v.toFixed(digits));
+
+export class Reporter {
+  private bar: cliProgress.SingleBar | undefined;
+  private readonly live: boolean;
+
+  constructor(
+    private readonly json: boolean,
+    private readonly out: NodeJS.WriteStream = process.stdout,
+    private readonly err: NodeJS.WriteStream = process.stderr,
+  ) {
+    this.live = !json && !!out.isTTY;
+  }
+
+  /** A line for people. */
+  info(line: string): void {
+    (this.json ? this.err : this.out).write(`${line}\n`);
+  }
+
+  /** How often (in batches) the live bar wants an update: about 25 per epoch, none when piped. */
+  batchEvery(batches: number): number | undefined {
+    return this.live ? Math.max(1, Math.ceil(batches / 25)) : undefined;
+  }
+
+  epochStart(epoch: number, epochs: number, batches: number): void {
+    if (!this.live) return;
+    this.bar = new cliProgress.SingleBar(
+      {
+        format: `epoch ${epoch + 1}/${epochs} [{bar}] {value}/{total} batches · loss {loss} · acc {acc} · {speed} samples/s · ETA {eta_formatted}`,
+        barsize: 24,
+        hideCursor: true,
+        clearOnComplete: true,
+        stream: this.out,
+        etaBuffer: 50,
+      },
+      cliProgress.Presets.shades_classic,
+    );
+    this.bar.start(batches, 0, { loss: '–', acc: '–', speed: '–' });
+  }
+
+  batch(done: number, loss: number, accuracy: number | undefined, samplesPerSecond: number): void {
+    this.bar?.update(done, { loss: fmt(loss), acc: fmt(accuracy), speed: Math.round(samplesPerSecond).toLocaleString('en-US') });
+  }
+
+  epochEnd(r: EpochReport): void {
+    this.bar?.stop();
+    this.bar = undefined;
+    if (this.json) {
+      const { epoch, ...rest } = r;
+      this.out.write(`${JSON.stringify({ epoch: epoch + 1, ...rest })}\n`);
+      return;
+    }
+    const parts = [`epoch ${String(r.epoch + 1).padStart(String(r.epochs).length)}/${r.epochs}`, `loss ${fmt(r.loss)}`];
+    if (r.accuracy !== undefined) parts.push(`acc ${fmt(r.accuracy)}`);
+    if (r.val_loss !== undefined) parts.push(`val_loss ${fmt(r.val_loss)}`);
+    if (r.val_accuracy !== undefined) parts.push(`val_acc ${fmt(r.val_accuracy)}`);
+    parts.push(`${r.seconds.toFixed(1)} s`, `${Math.round(r.samplesPerSecond).toLocaleString('en-US')} samples/s`);
+    this.info(parts.join(' · '));
+  }
+
+  /** Stops a live bar (on an error or an interrupt) so the terminal is left clean. */
+  stop(): void {
+    this.bar?.stop();
+    this.bar = undefined;
+  }
+
+  /** The run's closing figures: a JSON object with --json, lines otherwise. */
+  summary(fields: Record<string, unknown>, lines: string[]): void {
+    if (this.json) this.out.write(`${JSON.stringify({ summary: fields })}\n`);
+    for (const l of lines) this.info(l);
+  }
+}
