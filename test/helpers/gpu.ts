@@ -33,6 +33,11 @@ export async function gpuOrSkip(ctx: TestContext): Promise<WebGpuBackend> {
   return b;
 }
 
+/** Whether this machine has an adapter (under REQUIRE_GPU, a missing one fails instead). */
+export async function hasGpu(): Promise<boolean> {
+  return typeof (await open()) !== 'string';
+}
+
 /** A test that needs the GPU backend. */
 export function gpuIt(name: string, fn: (gpu: WebGpuBackend) => Promise<void> | void, timeout?: number): void {
   it(name, async (ctx) => fn(await gpuOrSkip(ctx)), timeout);

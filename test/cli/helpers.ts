@@ -1,0 +1,39 @@
+import { execFileSync, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+export const root = resolve(import.meta.dirname, '../..');
+export const cli = resolve(root, 'dist/cli.js');
+
+/** Builds dist/ (the library and the CLI) once per test file. */
+export function buildCli(): void {
+  execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
+}
+
+export interface CliResult {
+  code: number | null;
+  stdout: string;
+  stderr: string;
+}
+
+/** Dawn's harmless adapter-probe warnings, which are not the CLI's output. */
+export function withoutDawnNoise(stderr: string): string {
+  return stderr
+    .split('\n')
+    .filter((l) => !/Warning: |While initializing adapter|InitializeImpl|artificially reduced/.test(l) && l.trim() !== '')
+    .join('\n');
+}
+
+export function runCli(args: string[], options: { cwd?: string; onStdout?: (chunk: string, kill: (signal: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? root, env: { ...process.env, FORCE_COLOR: '0' } });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => {
+      stdout += d.toString();
+      options.onStdout?.(d.toString(), (signal) => child.kill(signal));
+    });
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr: withoutDawnNoise(stderr) }));
+  });
+}
