@@ -22,7 +22,7 @@ for (const n of sizes) {
   const b = gpu.tensor(rand(), [n, n]);
   const row = { size: n };
   const results = {};
-  for (const kernel of ['naive', 'tiled']) {
+  for (const kernel of ['naive', 'tiled', 'register']) {
     const warm = gpu.matmulWith(kernel, a, b);
     results[kernel] = await warm.data();
     warm.dispose();
@@ -37,16 +37,16 @@ for (const n of sizes) {
     row[kernel] = (2 * n ** 3) / (median(times) / 1000) / 1e9;
   }
   let maxDiff = 0;
-  for (let i = 0; i < results.tiled.length; i++) maxDiff = Math.max(maxDiff, Math.abs(results.tiled[i] - results.naive[i]));
+  for (const k of ['tiled', 'register']) for (let i = 0; i < results[k].length; i++) maxDiff = Math.max(maxDiff, Math.abs(results[k][i] - results.naive[i]));
   row.maxDiff = maxDiff;
   rows.push(row);
   a.dispose();
   b.dispose();
 }
-console.log('size   naive GFLOP/s   tiled GFLOP/s   tiled/naive   max |tiled − naive|');
+console.log('size   naive GFLOP/s   tiled GFLOP/s   register GFLOP/s   register/naive   max |err vs naive|');
 for (const r of rows) {
   console.log(
-    `${String(r.size).padEnd(6)} ${r.naive.toFixed(3).padStart(13)} ${r.tiled.toFixed(3).padStart(15)} ${(r.tiled / r.naive).toFixed(2).padStart(12)}× ${r.maxDiff.toExponential(2).padStart(20)}`,
+    `${String(r.size).padEnd(6)} ${r.naive.toFixed(3).padStart(13)} ${r.tiled.toFixed(3).padStart(15)} ${r.register.toFixed(3).padStart(18)} ${(r.register / r.naive).toFixed(2).padStart(15)}× ${r.maxDiff.toExponential(2).padStart(18)}`,
   );
 }
 gpu.destroy();

@@ -128,3 +128,97 @@ fn matmul_tiled(
     store_c(row, col + 3u, acc[r].w);
   }
 }
+
+// Register blocking without workgroup memory, four K steps at a time from
+// vec4 loads: each invocation computes a REG_ROWS × REG_COLS block of C
+// straight from storage. This suits software adapters (llvmpipe runs one
+// invocation per SIMD lane: every load is a per-lane gather, every fma one
+// vector instruction, so speed follows fmas per loaded value, and barriers
+// only cost), while matmul_tiled suits GPUs with fast shared memory.
+// The vec4 views need the dimensions loaded along to be multiples of 4:
+//   A·B: K and N;  A·Bᵀ: K;  Aᵀ·B: M and N  (the host checks, else falls back).
+const REG_ROWS: u32 = 8u;
+const REG_COLS: u32 = 8u;
+const REG_VECS: u32 = REG_COLS / 4u;
+
+// The same buffers as a and b, seen as vec4s (used only by matmul_register).
+@group(0) @binding(0) var<storage, read> a4: array<vec4<f32>>;
+@group(0) @binding(1) var<storage, read> b4: array<vec4<f32>>;
+
+@compute @workgroup_size(WG_X, WG_Y)
+fn matmul_register(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let row0 = gid.y * REG_ROWS;
+  let col0 = gid.x * REG_COLS;
+  if (row0 >= dims.M || col0 >= dims.N) { return; }
+  let M = dims.M;
+  let N = dims.N;
+  let K = dims.K;
+  // Past the edge, rows and columns read the last valid ones (in bounds,
+  // finite) and are never stored: the inner loops need no branch.
+  var acc: array<array<vec4<f32>, REG_VECS>, REG_ROWS>;
+
+  if (!TRANSPOSE_A && !TRANSPOSE_B) {
+    // C[r, c..c+3] += Σ_{j<4} A[r, k+j] · B[k+j, c..c+3]
+    var arow: array<u32, REG_ROWS>;
+    var bcol: array<u32, REG_VECS>;
+    for (var r = 0u; r < REG_ROWS; r++) { arow[r] = min(row0 + r, M - 1u) * (K / 4u); }
+    for (var v = 0u; v < REG_VECS; v++) { bcol[v] = min(col0 / 4u + v, N / 4u - 1u); }
+    for (var k = 0u; k < K / 4u; k++) {
+      var bk: array<array<vec4<f32>, REG_VECS>, 4>;
+      for (var j = 0u; j < 4u; j++) {
+        for (var v = 0u; v < REG_VECS; v++) { bk[j][v] = b4[(4u * k + j) * (N / 4u) + bcol[v]]; }
+      }
+      for (var r = 0u; r < REG_ROWS; r++) {
+        let av = a4[arow[r] + k];
+        for (var v = 0u; v < REG_VECS; v++) {
+          acc[r][v] = fma(vec4(av.x), bk[0][v], fma(vec4(av.y), bk[1][v], fma(vec4(av.z), bk[2][v], fma(vec4(av.w), bk[3][v], acc[r][v]))));
+        }
+      }
+    }
+  } else if (!TRANSPOSE_A) {
+    // A·Bᵀ: C[r, c] += dot(A[r, k..k+3], B[c, k..k+3]); lane j of acc holds column 4v + j.
+    var arow: array<u32, REG_ROWS>;
+    var brow: array<u32, REG_COLS>;
+    for (var r = 0u; r < REG_ROWS; r++) { arow[r] = min(row0 + r, M - 1u) * (K / 4u); }
+    for (var c = 0u; c < REG_COLS; c++) { brow[c] = min(col0 + c, N - 1u) * (K / 4u); }
+    for (var k = 0u; k < K / 4u; k++) {
+      var bk: array<vec4<f32>, REG_COLS>;
+      for (var c = 0u; c < REG_COLS; c++) { bk[c] = b4[brow[c] + k]; }
+      for (var r = 0u; r < REG_ROWS; r++) {
+        let av = a4[arow[r] + k];
+        for (var v = 0u; v < REG_VECS; v++) {
+          acc[r][v] += vec4(dot(av, bk[4u * v]), dot(av, bk[4u * v + 1u]), dot(av, bk[4u * v + 2u]), dot(av, bk[4u * v + 3u]));
+        }
+      }
+    }
+  } else {
+    // Aᵀ·B: for each k, C[r..r+3, c..c+3] += Aᵀ[r..r+3, k] ⊗ B[k, c..c+3], one vec4 of A per four rows.
+    var acol: array<u32, REG_ROWS / 4u>;
+    var bcol: array<u32, REG_VECS>;
+    for (var q = 0u; q < REG_ROWS / 4u; q++) { acol[q] = min(row0 / 4u + q, M / 4u - 1u); }
+    for (var v = 0u; v < REG_VECS; v++) { bcol[v] = min(col0 / 4u + v, N / 4u - 1u); }
+    for (var k = 0u; k < K; k++) {
+      var bk: array<vec4<f32>, REG_VECS>;
+      for (var v = 0u; v < REG_VECS; v++) { bk[v] = b4[k * (N / 4u) + bcol[v]]; }
+      for (var q = 0u; q < REG_ROWS / 4u; q++) {
+        let av = a4[k * (M / 4u) + acol[q]];
+        for (var v = 0u; v < REG_VECS; v++) {
+          acc[4u * q][v] = fma(vec4(av.x), bk[v], acc[4u * q][v]);
+          acc[4u * q + 1u][v] = fma(vec4(av.y), bk[v], acc[4u * q + 1u][v]);
+          acc[4u * q + 2u][v] = fma(vec4(av.z), bk[v], acc[4u * q + 2u][v]);
+          acc[4u * q + 3u][v] = fma(vec4(av.w), bk[v], acc[4u * q + 3u][v]);
+        }
+      }
+    }
+  }
+
+  for (var r = 0u; r < REG_ROWS; r++) {
+    for (var v = 0u; v < REG_VECS; v++) {
+      let col = col0 + 4u * v;
+      store_c(row0 + r, col, acc[r][v].x);
+      store_c(row0 + r, col + 1u, acc[r][v].y);
+      store_c(row0 + r, col + 2u, acc[r][v].z);
+      store_c(row0 + r, col + 3u, acc[r][v].w);
+    }
+  }
+}

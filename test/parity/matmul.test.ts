@@ -1,6 +1,6 @@
 // matmul.wgsl against the CPU reference, over shapes that hit every edge:
 // 1×1, primes, non-multiples of the 32×32 tile, and a 512³ product.
-import { afterAll, describe } from 'vitest';
+import { afterAll, describe, expect } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import type { ActivationName } from '../../src/backend/backend.js';
 import { Random } from '../../src/random.js';
@@ -24,6 +24,15 @@ const SHAPES: [number, number, number][] = [
   [100, 784, 128],
   [512, 512, 512],
 ];
+// The register kernel loads vec4s: every dimension a multiple of 4, but not of its 8×8 block.
+const ALIGNED_SHAPES: [number, number, number][] = [
+  [4, 4, 4],
+  [12, 20, 36],
+  [36, 12, 44],
+  [100, 784, 128],
+  [128, 128, 10 * 4],
+  [516, 260, 132],
+];
 const FORMS = [
   { name: 'A·B', transposeA: false, transposeB: false },
   { name: 'A·Bᵀ', transposeA: false, transposeB: true },
@@ -35,9 +44,9 @@ const FORMS = [
 const tolerance = (K: number) => ({ atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, note: 'atol 2e-6·√K, rtol 1e-5' });
 
 describe('matmul', () => {
-  for (const kernel of ['tiled', 'naive'] as const) {
+  for (const kernel of ['tiled', 'naive', 'register'] as const) {
     for (const form of FORMS) {
-      for (const [M, K, N] of SHAPES) {
+      for (const [M, K, N] of kernel === 'register' ? ALIGNED_SHAPES : SHAPES) {
         // The naive baseline only needs to be right, not to run the largest case thrice.
         if (kernel === 'naive' && M * K * N > 1e7 && form.name !== 'A·B') continue;
         gpuIt(`${kernel} ${form.name} M=${M} K=${K} N=${N}`, async (gpu) => {
@@ -58,9 +67,24 @@ describe('matmul', () => {
     }
   }
 
+  gpuIt('matmul picks the register kernel on software adapters when the shape allows, and it refuses others', async (gpu) => {
+    const a = gpu.tensor(new Float32Array(7 * 13), [7, 13]);
+    const b = gpu.tensor(new Float32Array(13 * 3), [13, 3]);
+    const before = gpu.stats().dispatches;
+    expect(() => gpu.matmulWith('register', a, b)).toThrow(/the register kernel needs vec4-aligned dimensions, got M=7 N=3 K=13/);
+    expect(gpu.stats().dispatches).toBe(before);
+    if (gpu.isSoftwareAdapter) {
+      // The chosen kernel shows in the pipeline cache: a fitting shape compiles matmul_register.
+      const x = gpu.tensor(new Float32Array(8 * 8), [8, 8]);
+      gpu.matmul(x, x);
+      expect(gpu.pipelineKeys().some((k) => k.startsWith('matmul:matmul_register:'))).toBe(true);
+    }
+  });
+
+  // gpu.matmul chooses its kernel by adapter and shape: the epilogue is checked on both paths.
   const EPILOGUES: ActivationName[] = ['linear', 'relu', 'sigmoid', 'tanh'];
   for (const activation of EPILOGUES) {
-    for (const [M, K, N] of [[7, 13, 31], [100, 784, 128], [33, 65, 1]] as const) {
+    for (const [M, K, N] of [[7, 13, 31], [100, 784, 128], [33, 65, 1], [36, 12, 44]] as const) {
       gpuIt(`fused bias + ${activation} M=${M} K=${K} N=${N}`, async (gpu) => {
         const rng = new Random(7 * M + N);
         const a = rng.fill(M * K);
@@ -68,7 +92,7 @@ describe('matmul', () => {
         const bias = rng.fill(N);
         const want = await cpu.matmul(cpu.tensor(a, [M, K]), cpu.tensor(b, [K, N]), { bias: cpu.tensor(bias, [N]), activation }).data();
         const got = await gpu.matmul(gpu.tensor(a, [M, K]), gpu.tensor(b, [K, N]), { bias: gpu.tensor(bias, [N]), activation }).data();
-        report.check(`matmul_tiled bias+${activation}`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
+        report.check(`matmul bias+${activation}`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
       });
     }
   }

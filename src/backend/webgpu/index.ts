@@ -35,7 +35,7 @@ import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
-import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
+import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, REGISTER_BLOCK, REGISTER_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
 
 export { NoAdapterError } from './device.js';
 export { BufferLimitError } from './buffers.js';
@@ -47,6 +47,14 @@ const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
 const WG = 64;
 /** Cap on workgroups for grid-stride kernels: enough to fill any GPU, few enough for one dimension. */
 const MAX_STRIDE_GROUPS = 1024;
+
+/** Whether matmul_register's vec4 views fit the dimensions it loads along. */
+function registerFits(M: number, N: number, K: number, o: MatmulOptions): boolean {
+  if (o.transposeA && o.transposeB) return false;
+  if (o.transposeA) return M % 4 === 0 && N % 4 === 0;
+  if (o.transposeB) return K % 4 === 0;
+  return K % 4 === 0 && N % 4 === 0;
+}
 
 export class GpuTensor extends Tensor {
   constructor(backend: WebGpuBackend, shape: Shape, readonly buffer: GPUBuffer) {
@@ -67,7 +75,7 @@ export interface WebGpuStats extends SchedulerStats {
   pipelines: number;
 }
 
-export type MatmulKernel = 'tiled' | 'naive';
+export type MatmulKernel = 'tiled' | 'register' | 'naive';
 
 /** What a recording collects: the commands, and the buffers they bind that the plan owns. */
 interface Recording {
@@ -138,6 +146,11 @@ export class WebGpuBackend implements Backend {
       peakBytesAllocated: p.peakBytesAllocated,
       pipelines: this.pipelines.size,
     };
+  }
+
+  /** Which kernels and specializations have been compiled (for tests and profiling). */
+  pipelineKeys(): string[] {
+    return this.pipelines.keys();
   }
 
   // ---- memory -------------------------------------------------------------------------------
@@ -244,18 +257,31 @@ export class WebGpuBackend implements Backend {
   // ---- ops ----------------------------------------------------------------------------------
 
   matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-    return this.matmulWith('tiled', a, b, options);
+    return this.matmulWith(this.chooseMatmul(a, b, options), a, b, options);
+  }
+
+  /**
+   * Software adapters run the register-blocked kernel where the shape allows
+   * its vec4 loads (see matmul.wgsl); GPUs, and other shapes, the tiled one.
+   */
+  private chooseMatmul(a: Tensor, b: Tensor, options: MatmulOptions): MatmulKernel {
+    if (!this.isSoftwareAdapter) return 'tiled';
+    const { M, N, K } = matmulDims(a, b, options);
+    return registerFits(M, N, K, options) ? 'register' : 'tiled';
   }
 
   /** matmul with a chosen kernel: 'naive' (one output per invocation) exists as a baseline. */
   matmulWith(kernel: MatmulKernel, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
     const { M, N, K } = matmulDims(a, b, options);
+    if (kernel === 'register' && !registerFits(M, N, K, options)) {
+      throw new Error(`matmul: the register kernel needs vec4-aligned dimensions, got M=${M} N=${N} K=${K}`);
+    }
     const ga = this.own(a, 'matmul');
     const gb = this.own(b, 'matmul');
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
     const c = this.allocate([M, N], 'matmul');
     if (M * N === 0) return c;
-    const tiling = kernel === 'tiled' ? this.tiled : NAIVE_DEFAULT;
+    const tiling = kernel === 'tiled' ? this.tiled : kernel === 'register' ? REGISTER_DEFAULT : NAIVE_DEFAULT;
     const constants: Constants = {
       TRANSPOSE_A: !!options.transposeA,
       TRANSPOSE_B: !!options.transposeB,
@@ -265,8 +291,8 @@ export class WebGpuBackend implements Backend {
       WG_Y: tiling.wgY,
       ...(kernel === 'tiled' ? { TILE_K: tiling.tileK } : {}),
     };
-    const perGroup = kernel === 'tiled' ? MATMUL_BLOCK : 1;
-    const groups = [Math.ceil(N / (tiling.wgX * perGroup)), Math.ceil(M / (tiling.wgY * perGroup))] as const;
+    const perInvocation = kernel === 'tiled' ? MATMUL_BLOCK : kernel === 'register' ? REGISTER_BLOCK : 1;
+    const groups = [Math.ceil(N / (tiling.wgX * perInvocation)), Math.ceil(M / (tiling.wgY * perInvocation))] as const;
     this.run(
       SHADERS.matmul,
       `matmul_${kernel}`,

@@ -10,6 +10,10 @@ export interface MatmulTiling {
 
 export const MATMUL_BLOCK = 4; // outputs per invocation along each axis (const BLOCK in matmul.wgsl)
 
+/** Outputs per invocation along each axis of matmul_register (REG_ROWS, REG_COLS in matmul.wgsl). */
+export const REGISTER_BLOCK = 8;
+export const REGISTER_DEFAULT: MatmulTiling = { wgX: 4, wgY: 4, tileK: 1 };
+
 export const TILED_DEFAULT: MatmulTiling = { wgX: 8, wgY: 8, tileK: 16 };
 export const NAIVE_DEFAULT: MatmulTiling = { wgX: 16, wgY: 16, tileK: 1 };
 

@@ -24,6 +24,11 @@ export class PipelineCache {
     return this.pipelines.size;
   }
 
+  /** "file:entry:constants" of every compiled pipeline. */
+  keys(): string[] {
+    return [...this.pipelines.keys()];
+  }
+
   get(source: KernelSource, entryPoint: string, constants: Constants = {}): GPUComputePipeline {
     const key = `${source.name}:${entryPoint}:${Object.keys(constants)
       .sort()
