@@ -35,7 +35,7 @@ import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
-import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, REGISTER_BLOCK, REGISTER_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
+import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, registerBlock, REGISTER_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
 
 export { NoAdapterError } from './device.js';
 export { BufferLimitError } from './buffers.js';
@@ -291,7 +291,9 @@ export class WebGpuBackend implements Backend {
       WG_Y: tiling.wgY,
       ...(kernel === 'tiled' ? { TILE_K: tiling.tileK } : {}),
     };
-    const perInvocation = kernel === 'tiled' ? MATMUL_BLOCK : kernel === 'register' ? REGISTER_BLOCK : 1;
+    const block = kernel === 'register' ? registerBlock(M, N, tiling) : 0;
+    if (block) Object.assign(constants, { REG_ROWS: block, REG_COLS: block });
+    const perInvocation = kernel === 'tiled' ? MATMUL_BLOCK : kernel === 'register' ? block : 1;
     const groups = [Math.ceil(N / (tiling.wgX * perInvocation)), Math.ceil(M / (tiling.wgY * perInvocation))] as const;
     this.run(
       SHADERS.matmul,

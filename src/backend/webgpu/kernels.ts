@@ -10,7 +10,7 @@ import type { AccuracyKind, ActivationName, LossName } from '../backend.js';
 import type { KernelSource } from './pipelines.js';
 
 export const SHADERS = {
-  matmul: { name: 'matmul', code: matmul, uniformBinding: 4 },
+  matmul: { name: 'matmul', code: matmul, uniformBinding: 4, sourceConstants: ['REG_ROWS', 'REG_COLS'] },
   activation: { name: 'activation', code: activation, uniformBinding: 3 },
   reduce: { name: 'reduce', code: reduce, uniformBinding: 2 },
   loss: { name: 'loss', code: loss, uniformBinding: 4 },

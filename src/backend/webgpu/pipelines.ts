@@ -10,9 +10,16 @@ export interface KernelSource {
   code: string;
   /** The binding index of the file's uniform block. */
   uniformBinding: number;
+  /**
+   * `const` declarations a pipeline may set, by rewriting their value in the
+   * source. WGSL sizes private arrays only with const-expressions, so register
+   * blocks cannot be `override`s; everything else is.
+   */
+  sourceConstants?: readonly string[];
 }
 
 export class PipelineCache {
+  /** By file name and source-constant values. */
   private readonly modules = new Map<string, GPUShaderModule>();
   private readonly pipelines = new Map<string, GPUComputePipeline>();
   /** Validation errors from pipeline creation, reported at the next flush. */
@@ -37,25 +44,27 @@ export class PipelineCache {
     let pipeline = this.pipelines.get(key);
     if (pipeline) return pipeline;
 
-    let module = this.modules.get(source.name);
+    const [inSource, overrides] = splitConstants(source, constants);
+    const moduleKey = `${source.name}:${JSON.stringify(inSource)}`;
+    let module = this.modules.get(moduleKey);
     if (!module) {
-      module = this.compile(source);
-      this.modules.set(source.name, module);
+      module = this.compile(source, specialize(source, inSource));
+      this.modules.set(moduleKey, module);
     }
     this.device.pushErrorScope('validation');
     pipeline = this.device.createComputePipeline({
       label: key,
       layout: 'auto',
-      compute: { module, entryPoint, constants: toNumbers(constants) },
+      compute: { module, entryPoint, constants: toNumbers(overrides) },
     });
     this.errors.push(this.device.popErrorScope().then((e) => (e ? `compiling ${key}: ${e.message}` : undefined)));
     this.pipelines.set(key, pipeline);
     return pipeline;
   }
 
-  private compile(source: KernelSource): GPUShaderModule {
+  private compile(source: KernelSource, code: string): GPUShaderModule {
     this.device.pushErrorScope('validation');
-    const module = this.device.createShaderModule({ code: source.code, label: `${source.name}.wgsl` });
+    const module = this.device.createShaderModule({ code, label: `${source.name}.wgsl` });
     const failed = this.device.popErrorScope();
     // Report the compiler's own messages with file and line, not Dawn's summary.
     this.errors.push(
@@ -76,4 +85,26 @@ function toNumbers(constants: Constants): Record<string, number> {
   const out: Record<string, number> = {};
   for (const [k, v] of Object.entries(constants)) out[k] = typeof v === 'boolean' ? Number(v) : v;
   return out;
+}
+
+function splitConstants(source: KernelSource, constants: Constants): [Record<string, number>, Constants] {
+  const inSource: Record<string, number> = {};
+  const overrides: Constants = {};
+  for (const [k, v] of Object.entries(constants)) {
+    if (source.sourceConstants?.includes(k)) inSource[k] = Number(v);
+    else overrides[k] = v;
+  }
+  return [inSource, overrides];
+}
+
+/** The source with `const NAME: u32 = …;` set to the requested values. */
+export function specialize(source: KernelSource, values: Record<string, number>): string {
+  let code = source.code;
+  for (const [name, value] of Object.entries(values)) {
+    if (!Number.isInteger(value) || value < 0) throw new Error(`${source.name}.wgsl: ${name} must be a non-negative integer, got ${value}`);
+    const declaration = new RegExp(`const ${name}: u32 = \\d+u;`);
+    if (!declaration.test(code)) throw new Error(`${source.name}.wgsl has no 'const ${name}: u32 = …u;' to specialize`);
+    code = code.replace(declaration, `const ${name}: u32 = ${value}u;`);
+  }
+  return code;
 }
