@@ -266,18 +266,33 @@ export class Sequential {
     return grads.flat();
   }
 
+  /**
+   * The next `rows` samples at the data set's cursor: gathered, run forward,
+   * scored, with the loss and accuracy sums added to `stats`.
+   */
+  private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor): { acts: Tensor[]; grad: Tensor; lossStats: Tensor } {
+    const b = this.backend;
+    const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
+    const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
+    b.advanceCursor(data.cursor, rows);
+    return this.score(c, xb, yb, stats);
+  }
+
+  /** Forward pass, loss and metric of one batch; the sums go into `stats`. */
+  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor): { acts: Tensor[]; grad: Tensor; lossStats: Tensor } {
+    const acts = this.forward(x, c.fromLogits);
+    const out = this.backend.loss(c.loss, acts[acts.length - 1]!, y, { fromLogits: c.fromLogits, accuracy: c.accuracy });
+    this.backend.columnSums(out.stats, { accumulateInto: stats });
+    return { acts, grad: out.grad, lossStats: out.stats };
+  }
+
   /** One training step on `rows` samples taken from the data set at its cursor. */
   private recordTrainStep(c: Compiled, data: DeviceData, rows: number, stats: Tensor): Plan {
     const b = this.backend;
     const weights = this.weightTensors();
     return b.record(() => {
-      const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
-      const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
-      b.advanceCursor(data.cursor, rows);
-      const acts = this.forward(xb, c.fromLogits);
-      const out = b.loss(c.loss, acts[acts.length - 1]!, yb, { fromLogits: c.fromLogits, accuracy: c.accuracy });
-      b.columnSums(out.stats, { accumulateInto: stats });
-      const grads = this.backward(acts, out.grad, c.fromLogits);
+      const { acts, grad } = this.scoreBatch(c, data, rows, stats);
+      const grads = this.backward(acts, grad, c.fromLogits);
       if (c.optimizer.kind === 'adam') b.advanceStep(c.step);
       weights.forEach(({ tensor }, i) => applyUpdate(b, c.optimizer, tensor, grads[i]!, c.state[i]!, c.step));
     });
@@ -285,15 +300,7 @@ export class Sequential {
 
   /** Loss and accuracy sums over `rows` samples at the cursor (no update). */
   private recordEvaluateStep(c: Compiled, data: DeviceData, rows: number, stats: Tensor): Plan {
-    const b = this.backend;
-    return b.record(() => {
-      const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
-      const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
-      b.advanceCursor(data.cursor, rows);
-      const acts = this.forward(xb, c.fromLogits);
-      const out = b.loss(c.loss, acts[acts.length - 1]!, yb, { fromLogits: c.fromLogits, accuracy: c.accuracy });
-      b.columnSums(out.stats, { accumulateInto: stats });
-    });
+    return this.backend.record(() => void this.scoreBatch(c, data, rows, stats));
   }
 
   // ---- data checks -----------------------------------------------------------------------
@@ -549,10 +556,8 @@ export class Sequential {
         const end = Math.min(start + INFERENCE_CHUNK, mx.rows);
         const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, mx.cols]);
         const yb = b.tensor(my.values.subarray(start * my.cols, end * my.cols), [end - start, my.cols]);
-        const acts = this.forward(xb, c.fromLogits);
-        const out = b.loss(c.loss, acts[acts.length - 1]!, yb, { fromLogits: c.fromLogits, accuracy: c.accuracy });
-        b.columnSums(out.stats, { accumulateInto: stats });
-        for (const t of [...acts, yb, out.grad, out.stats]) t.dispose();
+        const { acts, grad, lossStats } = this.score(c, xb, yb, stats);
+        for (const t of [...acts, yb, grad, lossStats]) t.dispose();
       }
       const s = await stats.data();
       return { loss: s[0]! / mx.rows, accuracy: s[1]! / mx.rows };
