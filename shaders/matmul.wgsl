@@ -6,12 +6,19 @@
 //
 // Backprop needs all three forms: Y = X·W (forward), dX = dY·Wᵀ, dW = Xᵀ·dY.
 // Any M, N, K works: loads outside the matrix read 0, stores outside are skipped.
+//
+// Backward fusion: with DERIVATIVE set (an activation code), the product is
+// multiplied element-wise by that activation's derivative, taken from the
+// layer's forward output Y bound in place of the bias: dZ = (dY·Wᵀ) ⊙ f'(Y)
+// in one dispatch instead of two.
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
 override HAS_BIAS: bool = false;
 // 0 linear, 1 relu, 2 sigmoid, 3 tanh (same codes as activation.wgsl).
 override ACTIVATION: u32 = 0u;
+// 0: none; else the activation code whose derivative scales the result.
+override DERIVATIVE: u32 = 0u;
 
 // Workgroup shape: WG_X invocations along N, WG_Y along M.
 override WG_X: u32 = 8u;
@@ -29,7 +36,7 @@ struct Dims { M: u32, N: u32, K: u32, _pad: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
-@group(0) @binding(2) var<storage, read> bias: array<f32>;
+@group(0) @binding(2) var<storage, read> bias: array<f32>;  // [N]; with DERIVATIVE: the forward output [M, N]
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> dims: Dims;
 
@@ -59,11 +66,24 @@ fn activate(x: f32) -> f32 {
   }
 }
 
+// f'(x) written with the output y = f(x), as in activation.wgsl.
+fn derivative_from_output(y: f32) -> f32 {
+  switch DERIVATIVE {
+    case 1u: { return select(0.0, 1.0, y > 0.0); }
+    case 2u: { return y * (1.0 - y); }
+    case 3u: { return 1.0 - y * y; }
+    default: { return 1.0; }
+  }
+}
+
 fn store_c(row: u32, col: u32, value: f32) {
   if (row >= dims.M || col >= dims.N) { return; }
+  let at = row * dims.N + col;
   var v = value;
   if (HAS_BIAS) { v += bias[col]; }
-  c[row * dims.N + col] = activate(v);
+  v = activate(v);
+  if (DERIVATIVE != 0u) { v *= derivative_from_output(bias[at]); }
+  c[at] = v;
 }
 
 // One output per invocation: the baseline the tiled kernel is measured against.

@@ -27,6 +27,12 @@ export interface MatmulOptions {
   bias?: Tensor;
   /** Fused epilogue: applied after the bias. */
   activation?: ActivationName;
+  /**
+   * Backward fusion: multiply the product element-wise by this activation's
+   * derivative, written with the layer's forward output (an [M, N] tensor):
+   * dZ = (dY·Wᵀ) ⊙ f'(Y). Not combined with bias or activation.
+   */
+  derivativeOf?: { activation: ActivationName; output: Tensor };
 }
 
 export interface LossOptions {

@@ -62,6 +62,16 @@ export function matmulDims(a: Tensor, b: Tensor, options: MatmulOptions): Matmul
     throw new ShapeError(`matmul: bias must have shape [${N}] to match the output [${M}, ${N}], got ${formatShape(options.bias.shape)}`);
   }
   if (options.activation !== undefined) checkActivation('matmul', options.activation);
+  const d = options.derivativeOf;
+  if (d) {
+    checkActivation('matmul derivativeOf', d.activation);
+    if (options.bias || (options.activation && options.activation !== 'linear')) {
+      throw new ShapeError('matmul: derivativeOf cannot be combined with bias or activation');
+    }
+    if (d.output.shape.length !== 2 || d.output.shape[0] !== M || d.output.shape[1] !== N) {
+      throw new ShapeError(`matmul: derivativeOf.output must have the output's shape [${M}, ${N}], got ${formatShape(d.output.shape)}`);
+    }
+  }
   return { M, N, K };
 }
 

@@ -249,21 +249,29 @@ export class Sequential {
   private backward(acts: Tensor[], gradOut: Tensor, fromLogits: boolean): Tensor[] {
     const b = this.backend;
     const grads: Tensor[][] = [];
-    let g = gradOut;
-    for (let i = this.params.length - 1; i >= 0; i--) {
+    const last = this.params.length - 1;
+    // dZ of the last layer: the loss already took it through a fused sigmoid/softmax.
+    let g = fromLogits ? gradOut : this.throughActivation(gradOut, acts[last + 1]!, this.params[last]!.spec.activation);
+    for (let i = last; i >= 0; i--) {
       const p = this.params[i]!;
-      const out = acts[i + 1]!;
-      const act = p.spec.activation;
-      if (!(i === this.params.length - 1 && fromLogits)) {
-        if (act === 'softmax') g = b.softmaxBackward(g, out);
-        else if (act !== 'linear') g = b.activationBackward(g, out, act);
-      }
       const dKernel = b.matmul(acts[i]!, g, { transposeA: true }); // dW = xᵀ·dZ
       const dBias = p.bias ? b.columnSums(g) : undefined; //            db = Σ over the batch of dZ
       grads[i] = dBias ? [dKernel, dBias] : [dKernel];
-      if (i > 0) g = b.matmul(g, p.kernel, { transposeB: true }); //     dX = dZ·Wᵀ
+      if (i > 0) {
+        // dZ of the layer below = (dZ·Wᵀ) ⊙ f'(its output), one fused dispatch.
+        const below = this.params[i - 1]!.spec.activation;
+        const fuse = below === 'relu' || below === 'sigmoid' || below === 'tanh';
+        g = b.matmul(g, p.kernel, { transposeB: true, ...(fuse ? { derivativeOf: { activation: below, output: acts[i]! } } : {}) });
+      }
     }
     return grads.flat();
+  }
+
+  /** dZ = dY through an output activation, from its output Y. */
+  private throughActivation(dy: Tensor, y: Tensor, act: Dense['activation']): Tensor {
+    if (act === 'softmax') return this.backend.softmaxBackward(dy, y);
+    if (act === 'linear') return dy;
+    return this.backend.activationBackward(dy, y, act);
   }
 
   /**

@@ -67,6 +67,28 @@ describe('matmul', () => {
     }
   }
 
+  // Backward fusion: dZ = (dY·Wᵀ) ⊙ f'(Y) in the epilogue, on every kernel.
+  for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {
+    for (const kernel of ['tiled', 'register'] as const) {
+      gpuIt(`${kernel} A·Bᵀ fused with the ${activation} derivative`, async (gpu) => {
+        const [M, K, N] = [36, 12, 44];
+        const rng = new Random(3 * M + K);
+        const dy = rng.fill(M * K);
+        const w = rng.fill(N * K);
+        // A forward output of the activation: relu ≥ 0 with zeros, sigmoid in (0, 1), tanh in (−1, 1).
+        const y = Float32Array.from(rng.fill(M * N, -2, 2), (v) => (activation === 'relu' ? Math.max(v, 0) : activation === 'sigmoid' ? 1 / (1 + Math.exp(-v)) : Math.tanh(v)));
+        const opts = (b: typeof cpu | typeof gpu) => ({ transposeB: true, derivativeOf: { activation, output: b.tensor(y, [M, N]) } });
+        const want = await cpu.matmul(cpu.tensor(dy, [M, K]), cpu.tensor(w, [N, K]), opts(cpu)).data();
+        // The CPU twin itself: the unfused product times f'(y).
+        const plain = await cpu.matmul(cpu.tensor(dy, [M, K]), cpu.tensor(w, [N, K]), { transposeB: true }).data();
+        const unfused = await cpu.activationBackward(cpu.tensor(plain, [M, N]), cpu.tensor(y, [M, N]), activation).data();
+        report.check(`matmul derivative (cpu twin vs unfused)`, activation, want, unfused, { atol: 1e-6, rtol: 1e-6 });
+        const got = await gpu.matmulWith(kernel, gpu.tensor(dy, [M, K]), gpu.tensor(w, [N, K]), opts(gpu)).data();
+        report.check(`matmul_${kernel} derivative epilogue`, activation, got, want, tolerance(K));
+      });
+    }
+  }
+
   gpuIt('matmul picks the register kernel on software adapters when the shape allows, and it refuses others', async (gpu) => {
     const a = gpu.tensor(new Float32Array(7 * 13), [7, 13]);
     const b = gpu.tensor(new Float32Array(13 * 3), [13, 3]);

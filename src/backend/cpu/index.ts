@@ -116,7 +116,9 @@ export class CpuBackend implements Backend {
     const { M, N, K } = matmulDims(a, b, options);
     const [av, bv] = [this.own(a, 'matmul'), this.own(b, 'matmul')];
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
-    const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation };
+    const d = options.derivativeOf;
+    const derivativeOf = d ? { activation: d.activation, output: this.own(d.output, 'matmul') } : undefined;
+    const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation, derivativeOf };
     return this.output([M, N], () => matmul(av, bv, args));
   }
 

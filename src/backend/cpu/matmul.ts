@@ -1,5 +1,5 @@
 import type { ActivationName } from '../backend.js';
-import { activate } from './activation.js';
+import { activate, derivativeFromOutput } from './activation.js';
 
 export interface CpuMatmulArgs {
   M: number;
@@ -9,6 +9,8 @@ export interface CpuMatmulArgs {
   transposeB?: boolean;
   bias?: Float32Array;
   activation?: ActivationName;
+  /** Multiply each output by f'(y) of this activation, y from `output` [M, N]. */
+  derivativeOf?: { activation: ActivationName; output: Float32Array };
 }
 
 /** Returns the [cols, rows] transpose of a row-major [rows, cols] matrix. */
@@ -21,7 +23,8 @@ export function transpose(x: Float32Array, rows: number, cols: number): Float32A
 }
 
 /**
- * C[i, j] = activation(Σₖ A[i, k]·B[k, j] + bias[j]), summed in float64.
+ * C[i, j] = activation(Σₖ A[i, k]·B[k, j] + bias[j]), summed in float64
+ * (times f'(Y[i, j]) when derivativeOf is given).
  * Transposed operands are first copied into plain [M, K] / [K, N] layout.
  */
 export function matmul(a: Float32Array, b: Float32Array, args: CpuMatmulArgs): Float32Array {
@@ -40,7 +43,9 @@ export function matmul(a: Float32Array, b: Float32Array, args: CpuMatmulArgs): F
     }
     for (let j = 0; j < N; j++) {
       const z = args.bias ? row[j]! + args.bias[j]! : row[j]!;
-      C[i * N + j] = activate(z, args.activation ?? 'linear');
+      const y = activate(z, args.activation ?? 'linear');
+      const d = args.derivativeOf;
+      C[i * N + j] = d ? y * derivativeFromOutput(d.output[i * N + j]!, d.activation) : y;
     }
   }
   return C;

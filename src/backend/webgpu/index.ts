@@ -279,6 +279,7 @@ export class WebGpuBackend implements Backend {
     const ga = this.own(a, 'matmul');
     const gb = this.own(b, 'matmul');
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
+    const forwardOutput = options.derivativeOf ? this.own(options.derivativeOf.output, 'matmul') : undefined;
     const c = this.allocate([M, N], 'matmul');
     if (M * N === 0) return c;
     const tiling = kernel === 'tiled' ? this.tiled : kernel === 'register' ? REGISTER_DEFAULT : NAIVE_DEFAULT;
@@ -287,6 +288,7 @@ export class WebGpuBackend implements Backend {
       TRANSPOSE_B: !!options.transposeB,
       HAS_BIAS: !!bias,
       ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
+      DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
       WG_X: tiling.wgX,
       WG_Y: tiling.wgY,
       ...(kernel === 'tiled' ? { TILE_K: tiling.tileK } : {}),
@@ -299,7 +301,7 @@ export class WebGpuBackend implements Backend {
       SHADERS.matmul,
       `matmul_${kernel}`,
       constants,
-      { 0: ga, 1: gb, 2: bias ?? this.placeholder, 3: c },
+      { 0: ga, 1: gb, 2: bias ?? forwardOutput ?? this.placeholder, 3: c },
       uniformData([['u32', M], ['u32', N], ['u32', K]]),
       groups,
     );
