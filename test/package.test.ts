@@ -40,5 +40,11 @@ describe('the npm package', () => {
     const result = JSON.parse(out) as { backend: string; c: number[] };
     expect(result.c).toEqual([19, 22, 43, 50]);
     if (process.env.REQUIRE_GPU) expect(result.backend).toBe('webgpu');
+
+    // The bin entry: `npx webgpu-train …` from the installed package, training on a 2-D set.
+    const help = run('npx', ['--no-install', 'webgpu-train', '--help'], app);
+    expect(help).toContain('Usage:');
+    const trained = run('npx', ['--no-install', 'webgpu-train', 'train', '--data', 'xor', '--epochs', '2', '--no-save', '--backend', 'cpu'], app);
+    expect(trained).toMatch(/epoch 2\/2 · loss \d\.\d{4}/);
   }, 240_000);
 });
