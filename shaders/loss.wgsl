@@ -15,6 +15,10 @@
 // ACCURACY: 0 binary (threshold 0.5), 1 categorical (argmax), 2 sparse (argmax
 // against an integer label).
 
+// REDUCE: also add the batch's loss and accuracy sums into `totals` (one
+// workgroup does every row, then combines its partial sums in workgroup
+// memory), so a training step needs no separate reduction dispatch.
+override REDUCE: bool = false;
 override LOSS: u32 = 0u;
 override FROM_LOGITS: bool = false;
 override ACCURACY: u32 = 0u;
@@ -28,6 +32,9 @@ struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32 }
 @group(0) @binding(2) var<storage, read_write> grad: array<f32>;  // [rows, cols]
 @group(0) @binding(3) var<storage, read_write> row_stats: array<f32>;  // [rows, 2]: loss, accuracy
 @group(0) @binding(4) var<uniform> dims: Dims;
+@group(0) @binding(5) var<storage, read_write> totals: array<f32>;  // [2], with REDUCE
+
+var<workgroup> partial: array<vec2<f32>, WG>;
 
 fn sigmoid(z: f32) -> f32 {
   if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
@@ -132,7 +139,8 @@ fn categorical_crossentropy(row: u32) -> f32 {
 }
 
 @compute @workgroup_size(WG)
-fn loss(@builtin(global_invocation_id) gid: vec3<u32>) {
+fn loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  var sums = vec2<f32>(0.0);
   for (var row = gid.x; row < dims.rows; row += dims.stride) {
     var value = 0.0;
     switch LOSS {
@@ -140,7 +148,21 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>) {
       case 1u: { value = binary_crossentropy(row); }
       default: { value = categorical_crossentropy(row); }
     }
-    row_stats[2u * row] = value;
-    row_stats[2u * row + 1u] = row_accuracy(row);
+    let stat = vec2<f32>(value, row_accuracy(row));
+    row_stats[2u * row] = stat.x;
+    row_stats[2u * row + 1u] = stat.y;
+    sums += stat;
+  }
+  if (REDUCE) {
+    partial[lid] = sums;
+    workgroupBarrier();
+    for (var half = WG / 2u; half > 0u; half /= 2u) {
+      if (lid < half) { partial[lid] += partial[lid + half]; }
+      workgroupBarrier();
+    }
+    if (lid == 0u) {
+      totals[0] += partial[0].x;
+      totals[1] += partial[0].y;
+    }
   }
 }

@@ -44,6 +44,8 @@ export interface LossOptions {
   fromLogits?: boolean;
   /** Default: 'sparse' for sparse labels, 'binary' for one output or binary cross-entropy, else 'categorical'. */
   accuracy?: AccuracyKind;
+  /** Also add the batch's loss and accuracy sums into this [2] tensor, in the same pass. */
+  accumulateInto?: Tensor;
 }
 
 export interface LossOutputs {

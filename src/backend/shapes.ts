@@ -94,8 +94,11 @@ export function checkLossName(name: string): asserts name is LossName {
 }
 
 /** Validates a loss call and returns [rows, cols] of the prediction. */
-export function lossDims(name: LossName, prediction: Tensor, target: Tensor): [number, number] {
+export function lossDims(name: LossName, prediction: Tensor, target: Tensor, accumulateInto?: Tensor): [number, number] {
   checkLossName(name);
+  if (accumulateInto && accumulateInto.size !== 2) {
+    throw new ShapeError(`loss ${name}: accumulateInto must hold 2 values (loss and accuracy sums), got ${formatShape(accumulateInto.shape)}`);
+  }
   const [rows, cols] = matrixDims(`loss ${name}`, 'prediction', prediction);
   if (name === 'sparseCategoricalCrossentropy') {
     const ok = target.size === rows && (target.shape.length === 1 || (target.shape.length === 2 && target.shape[1] === 1));

@@ -289,8 +289,7 @@ export class Sequential {
   /** Forward pass, loss and metric of one batch; the sums go into `stats`. */
   private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor): { acts: Tensor[]; grad: Tensor; lossStats: Tensor } {
     const acts = this.forward(x, c.fromLogits);
-    const out = this.backend.loss(c.loss, acts[acts.length - 1]!, y, { fromLogits: c.fromLogits, accuracy: c.accuracy });
-    this.backend.columnSums(out.stats, { accumulateInto: stats });
+    const out = this.backend.loss(c.loss, acts[acts.length - 1]!, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
     return { acts, grad: out.grad, lossStats: out.stats };
   }
 

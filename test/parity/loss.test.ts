@@ -40,11 +40,16 @@ async function run(b: Backend, name: LossName, fromLogits: boolean, pred: Float3
   const out = b.loss(name, b.tensor(pred, [rows, cols]), b.tensor(target, targetShape), { fromLogits });
   const stats = await out.stats.data();
   const means = await b.columnSums(out.stats, { scale: 1 / rows }).data();
+  // The same sums, reduced by the loss kernel itself into a running total (twice: it accumulates).
+  const totals = b.zeros([2]);
+  for (let i = 0; i < 2; i++) b.loss(name, b.tensor(pred, [rows, cols]), b.tensor(target, targetShape), { fromLogits, accumulateInto: totals });
+  const fused = Array.from(await totals.data(), (v) => v / (2 * rows));
   return {
     grad: await out.grad.data(),
     rowLoss: stats.filter((_, i) => i % 2 === 0),
     rowCorrect: stats.filter((_, i) => i % 2 === 1),
     means,
+    fused: Float32Array.from(fused),
   };
 }
 
@@ -64,6 +69,8 @@ describe('loss', () => {
           report.check(`loss ${label}: accuracy`, `${rows}×${cols}`, got.rowCorrect, want.rowCorrect, { atol: 0, rtol: 0 });
           // The batch mean loss and accuracy, reduced on the GPU by column_sums.
           report.check(`loss ${label}: batch mean (column_sums)`, `${rows}×${cols}`, got.means, want.means, TOL);
+          report.check(`loss ${label}: batch mean (fused reduction)`, `${rows}×${cols}`, got.fused, want.means, TOL);
+          report.check(`loss ${label}: fused vs column_sums (cpu)`, `${rows}×${cols}`, want.fused, want.means, TOL);
           expect(Number.isFinite(got.means[0])).toBe(true);
         });
       }

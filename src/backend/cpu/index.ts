@@ -161,15 +161,17 @@ export class CpuBackend implements Backend {
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
-    const [rows, cols] = lossDims(name, prediction, target);
+    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto);
     const args = { rows, cols, fromLogits: options.fromLogits ?? false, accuracy: options.accuracy ?? defaultAccuracy(name, cols) };
     const [pv, tv] = [this.own(prediction, 'loss'), this.own(target, 'loss')];
+    const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
     const grad = this.make(new Float32Array(rows * cols), prediction.shape);
     const stats = this.make(new Float32Array(rows * 2), [rows, 2]);
     this.exec(() => {
       const r = loss(name, pv, tv, args);
       grad.values.set(r.grad);
       stats.values.set(r.stats);
+      if (totals) columnSums(r.stats, rows, 2).forEach((v, i) => (totals[i]! += v));
     });
     return { grad, stats };
   }

@@ -45,6 +45,8 @@ const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBuff
 const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
 /** Invocations per workgroup of the element-wise and row-wise kernels. */
 const WG = 64;
+/** Invocations of the one workgroup that computes a loss and reduces it (a power of two, within every adapter's limits). */
+const REDUCE_WG = 128;
 /** Cap on workgroups for grid-stride kernels: enough to fill any GPU, few enough for one dimension. */
 const MAX_STRIDE_GROUPS = 1024;
 
@@ -373,23 +375,28 @@ export class WebGpuBackend implements Backend {
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
-    const [rows, cols] = lossDims(name, prediction, target);
+    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto);
     const gp = this.own(prediction, 'loss');
     const gt = this.own(target, 'loss');
+    const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
     const grad = this.allocate(prediction.shape, 'loss');
     const stats = this.allocate([rows, 2], 'loss');
     if (rows * cols > 0) {
       const perElement = name === 'meanSquaredError' || name === 'binaryCrossentropy';
       const gradScale = perElement ? 1 / (rows * cols) : 1 / rows;
-      const { groups, stride } = this.strided(rows);
+      // Reducing into totals takes one workgroup: it sums every row itself.
+      const wg = totals ? REDUCE_WG : WG;
+      const { groups, stride } = totals ? { groups: 1, stride: wg } : this.strided(rows);
       const constants = {
         LOSS: LOSS_CODE[name],
         FROM_LOGITS: !!options.fromLogits,
         ACCURACY: ACCURACY_CODE[options.accuracy ?? defaultAccuracy(name, cols)],
-        WG,
+        REDUCE: !!totals,
+        WG: wg,
       };
       const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride]]);
-      this.run(SHADERS.loss, 'loss', constants, { 0: gp, 1: gt, 2: grad, 3: stats }, uniform, [groups]);
+      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals ?? this.placeholder };
+      this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
     }
     return { grad, stats };
   }
