@@ -35,7 +35,7 @@ import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
-import { checkTiling, MATMUL_BLOCK, NAIVE_DEFAULT, registerBlock, REGISTER_DEFAULT, TILED_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
+import { MATMUL_BLOCK, NAIVE_DEFAULT, registerBlock, REGISTER_DEFAULT, tiledFor, type MatmulTiling } from './matmul-tiling.js';
 
 export { NoAdapterError } from './device.js';
 export { BufferLimitError } from './buffers.js';
@@ -116,7 +116,7 @@ export class WebGpuBackend implements Backend {
   private readonly scheduler: Scheduler;
   /** Bound where a kernel declares an input it does not use under its specialization. */
   private readonly placeholder: GPUBuffer;
-  private tiled: MatmulTiling = TILED_DEFAULT;
+  private readonly tiled: MatmulTiling;
   private recording: Recording | undefined;
   /** Tensors created while recording a plan: the plan releases them, not dispose(). */
   private readonly planOwned = new WeakSet<GpuTensor>();
@@ -134,7 +134,7 @@ export class WebGpuBackend implements Backend {
     this.pipelines = new PipelineCache(this.device);
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
     this.placeholder = this.device.createBuffer({ size: 16, usage: STORAGE(), label: 'placeholder' });
-    checkTiling(this.tiled, this.limits);
+    this.tiled = tiledFor(ctx.isSoftware, this.limits);
   }
 
   stats(): WebGpuStats {
@@ -267,9 +267,13 @@ export class WebGpuBackend implements Backend {
    * its vec4 loads (see matmul.wgsl); GPUs, and other shapes, the tiled one.
    */
   private chooseMatmul(a: Tensor, b: Tensor, options: MatmulOptions): MatmulKernel {
-    if (!this.isSoftwareAdapter) return 'tiled';
     const { M, N, K } = matmulDims(a, b, options);
-    return registerFits(M, N, K, options) ? 'register' : 'tiled';
+    const fits = registerFits(M, N, K, options);
+    // WEBGPU_TRAIN_MATMUL=register|tiled overrides the choice, for measuring kernels on new adapters.
+    const forced = typeof process !== 'undefined' ? process.env?.WEBGPU_TRAIN_MATMUL : undefined;
+    if (forced === 'tiled' || (forced === 'register' && !fits)) return 'tiled';
+    if (forced === 'register') return 'register';
+    return this.isSoftwareAdapter && fits ? 'register' : 'tiled';
   }
 
   /** matmul with a chosen kernel: 'naive' (one output per invocation) exists as a baseline. */

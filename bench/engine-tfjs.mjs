@@ -1,0 +1,124 @@
+// TensorFlow.js on its webgpu (the same Dawn adapter as ours), wasm and cpu
+// backends, behind the engine interface of engine-ours.mjs. All three share one
+// tf instance; each call selects its backend first.
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import * as tf from '@tensorflow/tfjs';
+import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
+import { exposeNavigatorGpu } from './dawn.mjs';
+
+const TRANSPOSES = { 'A·B': [false, false], 'Aᵀ·B': [true, false], 'A·Bᵀ': [false, true] };
+
+/** The folder with TF.js's .wasm files: beside a bundled benchmark, else in the package. */
+function wasmFolder() {
+  const beside = join(dirname(fileURLToPath(import.meta.url)), 'tfjs-wasm');
+  if (existsSync(beside)) return `${beside}/`;
+  const pkg = createRequire(import.meta.url).resolve('@tensorflow/tfjs-backend-wasm/package.json');
+  return `${join(dirname(pkg), 'dist')}/`;
+}
+
+// Production mode: TF.js's debug-time checks off, as for a deployed model.
+tf.enableProdMode();
+
+/** Makes the backend available to tf.setBackend: { where it runs } or { unavailable: why }. */
+async function prepare(backend) {
+  if (backend === 'webgpu') {
+    const adapter = await exposeNavigatorGpu();
+    if (!adapter) return { unavailable: 'no WebGPU adapter' };
+    // Registers the backend only when navigator.gpu exists, so it is imported after.
+    await import('@tensorflow/tfjs-backend-webgpu');
+    return { adapter };
+  }
+  if (backend === 'wasm') {
+    setWasmPaths(wasmFolder());
+    return { adapter: 'WebAssembly on the CPU' };
+  }
+  return { adapter: 'JavaScript on the CPU' };
+}
+
+/** @returns {Promise<object | {id, unavailable: string}>} */
+export async function tfjsEngine(backend) {
+  const id = `tfjs-${backend}`;
+  let adapter;
+  try {
+    const prepared = await prepare(backend);
+    if (prepared.unavailable) return { id, unavailable: prepared.unavailable };
+    if (!(await tf.setBackend(backend))) return { id, unavailable: `tf.setBackend('${backend}') failed` };
+    adapter = backend === 'wasm' ? `${prepared.adapter} (SIMD ${tf.env().getBool('WASM_HAS_SIMD_SUPPORT')}, threads ${tf.env().getBool('WASM_HAS_MULTITHREAD_SUPPORT')})` : prepared.adapter;
+  } catch (e) {
+    return { id, unavailable: e.message };
+  }
+  const use = () => tf.setBackend(backend);
+
+  return {
+    id,
+    label: `TensorFlow.js ${backend}`,
+    adapter,
+    isGpu: backend === 'webgpu',
+    guarded: backend === 'cpu',
+
+    async matmul(aValues, bValues, n, form) {
+      await use();
+      const a = tf.tensor2d(aValues, [n, n]);
+      const b = tf.tensor2d(bValues, [n, n]);
+      const product = () => tf.matMul(a, b, ...TRANSPOSES[form]);
+      return {
+        async run() {
+          // Reading one element back waits for the product without copying all of it.
+          const c = product();
+          const corner = c.slice([0, 0], [1, 1]);
+          await corner.data();
+          tf.dispose([c, corner]);
+        },
+        async result() {
+          const c = product();
+          const values = await c.data();
+          c.dispose();
+          return values;
+        },
+        dispose() {
+          tf.dispose([a, b]);
+        },
+      };
+    },
+
+    async fit(spec) {
+      await use();
+      const model = tf.sequential({
+        layers: spec.layers.map((l, i) =>
+          tf.layers.dense({ units: l.units, activation: l.activation, ...(i === 0 ? { inputShape: [spec.inputs] } : {}) }),
+        ),
+      });
+      model.compile({ optimizer: tf.train.adam(0.001), loss: spec.loss, metrics: ['accuracy'] });
+      const outputs = (set) => set.y.length / set.rows;
+      const x = tf.tensor2d(spec.train.x, [spec.train.rows, spec.inputs]);
+      const y = tf.tensor2d(spec.train.y, [spec.train.rows, outputs(spec.train)]);
+      const epochEnds = [];
+      const start = performance.now();
+      const history = await model.fit(x, y, {
+        epochs: spec.epochs,
+        batchSize: spec.batchSize,
+        shuffle: true,
+        // Never pause to yield to the event loop: time the training alone.
+        yieldEvery: 'never',
+        callbacks: { onEpochEnd: () => void epochEnds.push(performance.now() - start) },
+      });
+      let accuracy;
+      if (spec.test) {
+        const xt = tf.tensor2d(spec.test.x, [spec.test.rows, spec.inputs]);
+        const yt = tf.tensor2d(spec.test.y, [spec.test.rows, outputs(spec.test)]);
+        const [loss, acc] = model.evaluate(xt, yt, { batchSize: 1024 });
+        accuracy = (await acc.data())[0];
+        tf.dispose([xt, yt, loss, acc]);
+      }
+      model.optimizer.dispose();
+      model.dispose();
+      tf.dispose([x, y]);
+      return { epochEnds, loss: history.history.loss.at(-1), accuracy };
+    },
+
+    close() {},
+  };
+}

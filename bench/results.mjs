@@ -1,0 +1,28 @@
+// What a run collects: one row per measurement (engine → value, or why it was
+// skipped), and the correctness checks made along the way.
+
+export class Results {
+  rows = [];
+  checks = [];
+
+  /**
+   * @param {string} workload   the --only name it belongs to
+   * @param {string} name       what the table shows
+   * @param {string} unit
+   * @param {'higher'|'lower'|'none'} better  which way is faster ('none': not a speed)
+   * @param {object} params     the sizes, for charts
+   */
+  row(workload, name, unit, better, params = {}) {
+    const row = { workload, name, unit, better, params, values: {}, skipped: {} };
+    this.rows.push(row);
+    return row;
+  }
+
+  check(workload, what, engine, ok, detail) {
+    this.checks.push({ workload, what, engine, ok, detail });
+  }
+
+  get failed() {
+    return this.checks.filter((c) => !c.ok);
+  }
+}

@@ -1,0 +1,334 @@
+// The page: wires the controls to a training Session and the views.
+//
+// Every action that rebuilds or trains goes through one queue, so a click
+// during training never races the model it replaces; pausing is the
+// exception, since it must reach the run that is in progress.
+import { probeWebGpu, backendFor } from './backends.js';
+import { comparePlan, timeOn, type CompareRun } from './compare.js';
+import { mnistData, toyData } from './data.js';
+import { byId, fmt, fmtRate, setText } from './dom.js';
+import { DEFAULTS, isMnist, lossChoices, outputFor, readSettings, type DatasetName } from './settings.js';
+import { Session, type EpochReport } from './session.js';
+import { BoundaryView } from './views/boundary.js';
+import { Curves } from './views/curves.js';
+import { DigitGrid, DrawPad, predictDrawn, renderProbabilities, renderWeightImages } from './views/digits.js';
+
+/** Views are redrawn at most this often while training; the numbers update every epoch. */
+const DRAW_EVERY_MS = 120;
+
+const curves = new Curves(byId<HTMLCanvasElement>('loss-chart'), byId<HTMLCanvasElement>('acc-chart'));
+const boundary = new BoundaryView(byId<HTMLCanvasElement>('boundary'), byId('neurons'));
+const digitGrid = new DigitGrid(byId('digit-grid'));
+const pad = new DrawPad(byId<HTMLCanvasElement>('draw'));
+
+let session: Session | undefined;
+let gpuAvailable = false;
+let comparing = false;
+let lastDraw = 0;
+let drawn: Float32Array | undefined;
+
+// ---- errors and status ------------------------------------------------------------------
+
+function showError(e: unknown): void {
+  const el = byId('error');
+  el.textContent = e instanceof Error ? e.message : String(e);
+  el.hidden = false;
+  console.error(e);
+}
+
+function clearError(): void {
+  const el = byId('error');
+  el.hidden = true;
+  el.textContent = '';
+}
+
+window.addEventListener('error', (e) => showError(e.error ?? e.message));
+window.addEventListener('unhandledrejection', (e) => showError(e.reason));
+
+function setStatus(text: string): void {
+  setText('status', text);
+  document.body.dataset.status = text.split(' ')[0]!.replace(/…$/, '');
+}
+
+function updateButtons(): void {
+  const running = session?.isRunning ?? false;
+  byId<HTMLButtonElement>('train').disabled = running || comparing;
+  byId<HTMLButtonElement>('step').disabled = running || comparing;
+  byId<HTMLButtonElement>('pause').disabled = !running;
+  byId<HTMLButtonElement>('compare').disabled = running || comparing || !gpuAvailable;
+}
+
+// ---- one queue for everything that replaces or trains the model -------------------------
+
+let queue: Promise<void> = Promise.resolve();
+
+function serial(action: () => Promise<void>): Promise<void> {
+  queue = queue.then(action).catch((e: unknown) => {
+    showError(e);
+    setStatus('stopped by an error');
+  }).finally(updateButtons);
+  return queue;
+}
+
+// ---- building a model --------------------------------------------------------------------
+
+function kindOf(d: string): 'toy' | 'mnist' {
+  return d === 'mnist' ? 'mnist' : 'toy';
+}
+
+function setValue(id: string, v: string): void {
+  byId<HTMLInputElement | HTMLSelectElement>(id).value = v;
+}
+
+/** Switching between the plane and the digits swaps in settings that suit each. */
+function applyDefaults(kind: 'toy' | 'mnist'): void {
+  const d = DEFAULTS[kind];
+  setValue('layers', d.layers);
+  setValue('activation', d.activation);
+  setValue('lr', d.lr);
+  setValue('batch-size', d.batch);
+  setValue('epochs', d.epochs);
+  const size = byId<HTMLInputElement>('train-size');
+  size.min = String(d.trainSize.min);
+  size.max = String(d.trainSize.max);
+  size.step = String(d.trainSize.step);
+  size.value = String(d.trainSize.value);
+  populateLosses(kind === 'mnist' ? 'mnist' : 'spiral', d.loss);
+  syncLabels();
+}
+
+function populateLosses(dataset: DatasetName, preferred: string): void {
+  const select = byId<HTMLSelectElement>('loss-fn');
+  const keep = select.value || preferred;
+  select.replaceChildren(
+    ...lossChoices(dataset).map(({ value, label }) => {
+      const o = document.createElement('option');
+      o.value = value;
+      o.textContent = label;
+      return o;
+    }),
+  );
+  select.value = Array.from(select.options).some((o) => o.value === keep) ? keep : preferred;
+}
+
+function syncLabels(): void {
+  setText('noise-value', Number(byId<HTMLInputElement>('noise').value).toFixed(2));
+  setText('train-size-value', byId<HTMLInputElement>('train-size').value);
+  const mini = byId<HTMLSelectElement>('mode').value === 'minibatch';
+  byId<HTMLInputElement>('batch-size').disabled = !mini;
+  byId('controls').querySelector('.batch-size')!.classList.toggle('off', !mini);
+  const mnist = byId<HTMLSelectElement>('dataset').value === 'mnist';
+  document.querySelectorAll<HTMLElement>('.toy-only').forEach((el) => (el.hidden = mnist));
+  document.querySelectorAll<HTMLElement>('.mnist-only').forEach((el) => (el.hidden = !mnist));
+}
+
+function describeModel(s: Session): string {
+  const st = s.settings;
+  const out = outputFor(st.loss, s.prepared.classes);
+  const widths = [`${s.prepared.features}`, ...st.hidden.map((u) => `${u} ${st.activation}`), `${out.units} ${out.activation}`];
+  return `${widths.join(' → ')} · ${s.model.countParams().toLocaleString('en-US')} parameters (weights to learn)`;
+}
+
+function describeData(s: Session): string {
+  const p = s.prepared;
+  const step = s.batchSize;
+  const steps = Math.ceil(p.train.size / step);
+  const data =
+    p.kind === 'mnist'
+      ? `${p.train.size.toLocaleString('en-US')} of the 8,000 training digits; ${p.validation.size.toLocaleString('en-US')} held out for validation.`
+      : `${p.train.size} training points; ${p.validation.size} fresh validation points from the same distribution.`;
+  return `${data} ${steps} gradient step${steps === 1 ? '' : 's'} per epoch (batch of ${step}).`;
+}
+
+function clearNumbers(): void {
+  setText('epoch', '0');
+  setText('loss', '–');
+  setText('accuracy', '–');
+  setText('epochs-per-s', '–');
+  setText('samples-per-s', '–');
+}
+
+async function reset(): Promise<void> {
+  const old = session;
+  session = undefined;
+  await old?.dispose();
+  clearError();
+  clearNumbers();
+  curves.clear();
+  syncLabels();
+  const s = readSettings();
+  if (s.backend === 'webgpu' && !gpuAvailable) throw new Error('WebGPU is not available in this browser; choose the CPU backend.');
+  setStatus(isMnist(s) ? 'loading digits…' : 'building…');
+  const data = isMnist(s) ? await mnistData(s) : toyData(s);
+  const next = new Session(s, data, await backendFor(s.backend));
+  session = next;
+  setText('backend-name', s.backend === 'webgpu' ? 'WebGPU' : 'CPU');
+  setText('model-hint', describeModel(next));
+  setText('data-hint', describeData(next));
+  if (data.kind === 'toy') boundary.setData(data);
+  else digitGrid.setData(data.validation);
+  await drawViews(next);
+  setStatus('ready');
+}
+
+// ---- training ----------------------------------------------------------------------------
+
+async function drawViews(s: Session): Promise<void> {
+  lastDraw = performance.now();
+  curves.draw();
+  if (s.prepared.kind === 'toy') {
+    await boundary.render(s.model);
+    return;
+  }
+  await digitGrid.render(s.model);
+  const [kernel] = await s.model.getWeights();
+  renderWeightImages(byId('weight-images'), kernel!, s.model.layerInfo()[0]!.units);
+  if (drawn) renderProbabilities(byId('probs'), await predictDrawn(s.model, drawn));
+}
+
+async function onEpoch(s: Session, r: EpochReport, target: number): Promise<void> {
+  setText('epoch', String(r.epoch));
+  setText('loss', fmt(r.logs.loss));
+  setText('accuracy', fmt(r.logs.accuracy));
+  const speed = s.speed();
+  setText('epochs-per-s', fmtRate(speed.epochsPerSec));
+  setText('samples-per-s', fmtRate(speed.samplesPerSec));
+  setStatus(`training… epoch ${r.epoch} of ${target}`);
+  curves.add(r.epoch, r.logs);
+  if (r.last || performance.now() - lastDraw > DRAW_EVERY_MS) await drawViews(s);
+}
+
+/** Trains `epochs` more, or up to the epochs control (another round of it when already there). */
+async function train(epochs?: number): Promise<void> {
+  if (!session) await reset();
+  const s = session!;
+  const wanted = Number(byId<HTMLInputElement>('epochs').value);
+  if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`epochs: expected a whole number ≥ 1, got '${byId<HTMLInputElement>('epochs').value}'`);
+  const more = epochs ?? (s.epochs < wanted ? wanted - s.epochs : wanted);
+  const target = s.epochs + more;
+  setStatus(`training… epoch ${s.epochs} of ${target}`);
+  const run = s.run(more, {
+    onEpoch: (r) => onEpoch(s, r, target),
+    onProgress: (done, total) => setStatus(`training… epoch ${s.epochs + 1} of ${target}: ${Math.round((100 * done) / total)}%`),
+  });
+  updateButtons();
+  await run;
+  if (session === s) setStatus(s.epochs >= target ? 'done' : 'paused');
+}
+
+// ---- compare -----------------------------------------------------------------------------
+
+async function compare(): Promise<void> {
+  if (!session) await reset();
+  const s = session!;
+  const out = byId('compare-result');
+  comparing = true;
+  updateButtons();
+  try {
+    const plan = comparePlan(s.settings, s.prepared);
+    const runs: CompareRun[] = [];
+    for (const name of ['cpu', 'webgpu'] as const) {
+      out.textContent = `timing ${plan.epochs} epochs on ${name === 'cpu' ? 'the CPU' : 'WebGPU'}…`;
+      setStatus(`comparing… ${name}`);
+      runs.push(await timeOn(name, s.settings, s.prepared, plan));
+    }
+    const [cpu, gpu] = runs as [CompareRun, CompareRun];
+    const ratio = gpu.epochsPerSec / cpu.epochsPerSec;
+    const verdict =
+      ratio >= 1
+        ? `WebGPU is ${ratio.toFixed(1)}× faster than the CPU here.`
+        : `The CPU is ${(1 / ratio).toFixed(1)}× faster here: this model is too small to keep a GPU busy, and every epoch still pays the GPU's fixed cost. Try MNIST, or wider layers and bigger batches.`;
+    out.innerHTML = `
+      <table>
+        <tr><th>backend</th><th>epochs/s</th><th>samples/s</th><th>final loss</th></tr>
+        ${runs.map((r) => `<tr><td>${r.backend === 'cpu' ? 'CPU' : 'WebGPU'}</td><td>${fmtRate(r.epochsPerSec)}</td><td>${fmtRate(r.samplesPerSec)}</td><td>${fmt(r.finalLoss)}</td></tr>`).join('')}
+      </table>
+      <p>WebGPU ÷ CPU: <strong data-testid="compare-ratio">${ratio.toFixed(2)}×</strong>. ${verdict}</p>
+      <p class="hint">${plan.epochs} epochs on ${plan.samples.toLocaleString('en-US')} samples from the same seed; timed over epochs 2–${plan.epochs} (the first also uploads the data and compiles). The same final loss on both says it is the same math.</p>`;
+    setStatus('ready');
+  } finally {
+    comparing = false;
+  }
+}
+
+// ---- wiring ------------------------------------------------------------------------------
+
+/** Stops any run at its next epoch boundary, then rebuilds from the controls. */
+function restart(): void {
+  session?.requestPause();
+  // Said at once, so nothing reads the old model's 'ready' as the new one's.
+  setStatus('building…');
+  void serial(reset);
+}
+
+function wire(): void {
+  const form = byId<HTMLFormElement>('controls');
+  form.addEventListener('submit', (e) => e.preventDefault());
+  form.addEventListener('input', (e) => {
+    const t = e.target as HTMLElement;
+    if (t.id === 'noise' || t.id === 'train-size') syncLabels();
+  });
+  form.addEventListener('change', (e) => {
+    const t = e.target as HTMLElement;
+    // The epochs control only sets how far "train" goes; it leaves the model alone.
+    if (t.id === 'epochs') return;
+    if (t.id === 'dataset') {
+      const dataset = byId<HTMLSelectElement>('dataset').value as DatasetName;
+      const kind = kindOf(dataset);
+      if (kind !== form.dataset.kind) {
+        form.dataset.kind = kind;
+        byId<HTMLSelectElement>('loss-fn').value = '';
+        applyDefaults(kind);
+      }
+    }
+    restart();
+  });
+  byId('train').addEventListener('click', () => void serial(() => train()));
+  byId('step').addEventListener('click', () => void serial(() => train(1)));
+  byId('pause').addEventListener('click', () => session?.requestPause());
+  byId('reset').addEventListener('click', restart);
+  byId('compare').addEventListener('click', () => {
+    session?.requestPause();
+    void serial(compare);
+  });
+  byId<HTMLInputElement>('show-val').addEventListener('change', (e) => {
+    boundary.showValidation = (e.target as HTMLInputElement).checked;
+    if (session && !session.isRunning) void serial(() => drawViews(session!));
+  });
+  pad.onChange = (pixels) => {
+    drawn = pixels;
+    const s = session;
+    if (!pixels || !s) return renderProbabilities(byId('probs'), undefined);
+    s.withModel(async () => renderProbabilities(byId('probs'), await predictDrawn(s.model, pixels))).catch(showError);
+  };
+  byId('clear-draw').addEventListener('click', () => pad.clear());
+}
+
+async function start(): Promise<void> {
+  wire();
+  renderProbabilities(byId('probs'), undefined);
+  const form = byId<HTMLFormElement>('controls');
+  form.dataset.kind = 'toy';
+  applyDefaults('toy');
+  setStatus('opening the GPU…');
+  const probe = await probeWebGpu();
+  gpuAvailable = probe.ok;
+  if (probe.ok) {
+    setText('adapter', probe.adapter);
+  } else {
+    setText('adapter', 'none');
+    const notice = byId('no-webgpu');
+    notice.textContent = probe.noWebGpu
+      ? `This browser has no WebGPU, so nothing here can run on its GPU. The page uses the CPU reference backend instead: everything still trains, only slower. (${probe.reason})`
+      : `WebGPU could not be started: ${probe.reason} The page uses the CPU reference backend instead: everything still trains, only slower.`;
+    notice.hidden = false;
+    const option = byId<HTMLSelectElement>('backend').querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
+    option.disabled = true;
+    option.textContent += ' (not available here)';
+    setValue('backend', 'cpu');
+    byId('compare').title = 'needs WebGPU';
+  }
+  await serial(reset);
+}
+
+void start().catch(showError);

@@ -1,0 +1,105 @@
+// The benchmark harness, run at its smallest (--smoke) so it cannot rot: the
+// table, the JSON, the report and its charts come out, with numbers, and the
+// correctness checks made inside the benchmark hold. Speed is never asserted.
+import { execFileSync, spawn } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+const root = resolve(import.meta.dirname, '..');
+const requireGpu = /^(1|true)$/.test(process.env.REQUIRE_GPU ?? '');
+
+interface Row {
+  workload: string;
+  name: string;
+  unit: string;
+  values: Record<string, number>;
+  skipped: Record<string, string>;
+}
+interface BenchJson {
+  adapter?: string;
+  engines: { id: string; unavailable?: string }[];
+  rows: Row[];
+  checks: { what: string; engine: string; ok: boolean }[];
+  ok: boolean;
+}
+
+function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), ...args], { cwd: root });
+    let stdout = '';
+    let stderr = '';
+    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    child.on('error', fail);
+    child.on('close', (code) => done({ code, stdout, stderr }));
+  });
+}
+
+describe('npm run bench -- --smoke', () => {
+  const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));
+  let run: { code: number | null; stdout: string; stderr: string };
+  let json: BenchJson;
+
+  beforeAll(async () => {
+    // The benchmark imports the library from dist/.
+    execFileSync('npx', ['vite', 'build', '--logLevel', 'error'], { cwd: root, stdio: 'inherit' });
+    run = await bench(['--smoke', '--out', out]);
+    json = JSON.parse(readFileSync(join(out, 'results.json'), 'utf8')) as BenchJson;
+  }, 180_000);
+  afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+  it('exits 0 with every correctness check passed', () => {
+    expect(run.code, run.stderr.slice(-2000)).toBe(0);
+    expect(json.ok).toBe(true);
+    expect(json.checks.length).toBeGreaterThan(0);
+    expect(json.checks.filter((c) => !c.ok)).toEqual([]);
+  });
+
+  it('runs our engine on both backends, and on the GPU when one is required', () => {
+    const running = json.engines.filter((e) => !e.unavailable).map((e) => e.id);
+    expect(running).toContain('ours-cpu');
+    if (requireGpu) {
+      expect(running).toContain('ours-webgpu');
+      expect(json.adapter).toBeTruthy();
+    }
+  });
+
+  it('measures every workload for every running engine, with finite numbers', () => {
+    const running = json.engines.filter((e) => !e.unavailable).map((e) => e.id);
+    for (const w of ['matmul', 'keras', 'mnist', 'wide', 'scaling']) {
+      const rows = json.rows.filter((r) => r.workload === w);
+      expect(rows.length, w).toBeGreaterThan(0);
+      for (const row of rows) {
+        for (const engine of running) {
+          const v = row.values[engine];
+          expect(v === undefined ? row.skipped[engine] : v, `${row.name} · ${engine}`).toBeDefined();
+          if (v !== undefined) expect(Number.isFinite(v) && v > 0, `${row.name} · ${engine}: ${v}`).toBe(true);
+        }
+      }
+    }
+    // Speed never hides a wrong result: each engine's held-out accuracy is there.
+    const accuracy = json.rows.find((r) => r.workload === 'mnist' && r.unit === '%');
+    for (const engine of running) expect(accuracy?.values[engine], engine).toBeGreaterThan(50);
+    if (running.includes('ours-webgpu')) expect(json.rows.filter((r) => r.workload === 'memory' && r.values['ours-webgpu']! > 0)).toHaveLength(2);
+  });
+
+  it('prints the table with the ratios, and writes the report with its charts', () => {
+    expect(run.stdout).toMatch(/^adapter: /m);
+    expect(run.stdout).toContain('ours÷tfjs-webgpu');
+    expect(run.stdout).toContain('ours÷tfjs-wasm');
+    expect(run.stdout).toMatch(/^matmul A·B 64×64 +GFLOP\/s +\d/m);
+    const report = readFileSync(join(out, 'report.md'), 'utf8');
+    for (const chart of ['matmul.svg', 'training.svg', 'scaling-batch.svg', 'scaling-width.svg']) {
+      expect(report).toContain(`](${chart})`);
+      expect(readFileSync(join(out, chart), 'utf8')).toMatch(/^<svg/);
+    }
+  });
+
+  it('refuses an unknown workload with exit code 2', async () => {
+    const bad = await bench(['--only', 'nope']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain("--only: 'nope' is not one of");
+  });
+});
