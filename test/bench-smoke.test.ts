@@ -6,9 +6,9 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { gpuRequired as requireGpu } from './helpers/required.js';
 
 const root = resolve(import.meta.dirname, '..');
-const requireGpu = /^(1|true)$/.test(process.env.REQUIRE_GPU ?? '');
 
 interface Row {
   workload: string;

@@ -5,6 +5,7 @@ import { CpuBackend } from '../src/backend/cpu/index.js';
 import type { Backend } from '../src/backend/backend.js';
 import { WebGpuBackend, DeviceLostError, BufferLimitError } from '../src/backend/webgpu/index.js';
 import { gpuIt } from './helpers/gpu.js';
+import { gpuRequired } from './helpers/required.js';
 
 const cpu = new CpuBackend();
 
@@ -77,7 +78,7 @@ describe('bad input on the webgpu backend', () => {
     try {
       own = await WebGpuBackend.create();
     } catch (e) {
-      if (process.env.REQUIRE_GPU) throw e;
+      if (gpuRequired) throw e;
       return ctx.skip(`no WebGPU adapter: ${(e as Error).message}`);
     }
     const x = own.tensor([1, -2, 3], [3]);

@@ -6,6 +6,7 @@ import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
+import { gpuRequired } from './helpers/required.js';
 
 const root = resolve(import.meta.dirname, '..');
 const work = mkdtempSync(join(tmpdir(), 'webgpu-train-pack-'));
@@ -39,7 +40,7 @@ describe('the npm package', () => {
     const out = run('node', ['--input-type=module', '-e', script], app).trim().split('\n').pop()!;
     const result = JSON.parse(out) as { backend: string; c: number[] };
     expect(result.c).toEqual([19, 22, 43, 50]);
-    if (process.env.REQUIRE_GPU) expect(result.backend).toBe('webgpu');
+    if (gpuRequired) expect(result.backend).toBe('webgpu');
 
     // The bin entry: `npx webgpu-train …` from the installed package, training on a 2-D set.
     const help = run('npx', ['--no-install', 'webgpu-train', '--help'], app);

@@ -11,6 +11,7 @@ import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { OPTIONS } from '../../src/cli/options.js';
 import { buildCli, runCli } from './helpers.js';
 import { hasGpu } from '../helpers/gpu.js';
+import { gpuRequired } from '../helpers/required.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'webgpu-train-cli-'));
 // The GPU where there is one (always under REQUIRE_GPU); the cpu backend otherwise.
@@ -160,7 +161,7 @@ describe('webgpu-train help and compare', () => {
 
   it('compare trains on cpu and webgpu and reports losses, weight difference and speed', async () => {
     const r = await runCli(['compare', '--data', 'xor', '--epochs', '3']);
-    if (!process.env.REQUIRE_GPU && r.code === 1 && /no WebGPU adapter/.test(r.stderr)) return;
+    if (!gpuRequired && r.code === 1 && /no WebGPU adapter/.test(r.stderr)) return;
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/epoch\s+cpu loss\s+webgpu loss\s+\|difference\|/);
     const rows = r.stdout.split('\n').filter((l) => /^\s+\d+\s+\d\.\d{6}\s+\d\.\d{6}/.test(l));

@@ -3,7 +3,7 @@ import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { chromium, type Browser } from 'playwright-core';
 
-export const browserRequired = process.env.REQUIRE_BROWSER === '1' || process.env.REQUIRE_BROWSER === 'true';
+export { browserRequired } from '../helpers/required.js';
 
 /** The chromium on PATH (Debian's /usr/bin/chromium), or undefined. */
 export function findChromium(): string | undefined {

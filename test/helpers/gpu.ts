@@ -4,7 +4,7 @@
 import { afterAll, it, type TestContext } from 'vitest';
 import { WebGpuBackend } from '../../src/backend/webgpu/index.js';
 
-const required = process.env.REQUIRE_GPU === '1' || process.env.REQUIRE_GPU === 'true';
+import { gpuRequired as required } from './required.js';
 
 let opened: Promise<WebGpuBackend | string> | undefined;
 

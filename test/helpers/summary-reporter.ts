@@ -2,6 +2,7 @@
 // REQUIRE_GPU is set (as on CI), fails the run if any test was skipped: a
 // parity suite whose GPU half silently skips proves nothing.
 import type { Reporter, TestModule } from 'vitest/node';
+import { browserRequired, gpuRequired } from './required.js';
 
 export default class SummaryReporter implements Reporter {
   onTestRunEnd(modules: ReadonlyArray<TestModule>): void {
@@ -14,9 +15,8 @@ export default class SummaryReporter implements Reporter {
         if (state === 'skipped') skipped.push(`${m.moduleId.split('/test/').pop()} > ${test.fullName}`);
       }
     }
-    const required = process.env.REQUIRE_GPU === '1' || process.env.REQUIRE_GPU === 'true';
-    if (required && skipped.length > 0) {
-      console.error(`REQUIRE_GPU is set, but ${skipped.length} tests were skipped:\n  ${skipped.slice(0, 10).join('\n  ')}`);
+    if ((gpuRequired || browserRequired) && skipped.length > 0) {
+      console.error(`REQUIRE_GPU or REQUIRE_BROWSER is set, but ${skipped.length} tests were skipped:\n  ${skipped.slice(0, 10).join('\n  ')}`);
       process.exitCode = 1;
     }
     console.log(`\n${counts.passed} passed, ${counts.failed} failed, ${counts.skipped} skipped`);

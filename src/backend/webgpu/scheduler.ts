@@ -71,10 +71,6 @@ export class Scheduler {
     return this.pass;
   }
 
-  get capturing(): boolean {
-    return this.capture !== undefined;
-  }
-
   beginCapture(): void {
     if (this.capture) throw new Error('record: plans cannot be recorded inside each other');
     this.capture = [];
