@@ -3,7 +3,7 @@
 // function of y alone (relu: y > 0, sigmoid: y(1 − y), tanh: 1 − y²), so the
 // pre-activation never has to be kept.
 
-// 0 linear, 1 relu, 2 sigmoid, 3 tanh (same codes as matmul.wgsl).
+// An activation code (lib/activation.wgsl).
 override ACTIVATION: u32 = 0u;
 override WG: u32 = 64u;
 
@@ -16,39 +16,17 @@ struct Dims { n: u32, rows: u32, cols: u32, stride: u32 }
 @group(0) @binding(2) var<storage, read_write> out: array<f32>;
 @group(0) @binding(3) var<uniform> dims: Dims;
 
-fn activate(v: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return max(v, 0.0); }
-    case 2u: {
-      if (v >= 0.0) { return 1.0 / (1.0 + exp(-v)); }
-      let e = exp(v);
-      return e / (1.0 + e);
-    }
-    case 3u: { return tanh(clamp(v, -15.0, 15.0)); }
-    default: { return v; }
-  }
-}
-
-fn derivative_from_output(y: f32) -> f32 {
-  switch ACTIVATION {
-    case 1u: { return select(0.0, 1.0, y > 0.0); }
-    case 2u: { return y * (1.0 - y); }
-    case 3u: { return 1.0 - y * y; }
-    default: { return 1.0; }
-  }
-}
-
 @compute @workgroup_size(WG)
 fn activation_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = gid.x; i < dims.n; i += dims.stride) {
-    out[i] = activate(x[i]);
+    out[i] = activate(ACTIVATION, x[i]);
   }
 }
 
 @compute @workgroup_size(WG)
 fn activation_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var i = gid.x; i < dims.n; i += dims.stride) {
-    out[i] = x[i] * derivative_from_output(y_in[i]);
+    out[i] = x[i] * derivative_from_output(ACTIVATION, y_in[i]);
   }
 }
 

@@ -16,8 +16,8 @@
 // against an integer label).
 
 // REDUCE: also add the batch's loss and accuracy sums into `totals` (one
-// workgroup does every row, then combines its partial sums in workgroup
-// memory), so a training step needs no separate reduction dispatch.
+// workgroup does every row, then combines its partial sums with
+// lib/reduce.wgsl), so a training step needs no separate reduction dispatch.
 override REDUCE: bool = false;
 override LOSS: u32 = 0u;
 override FROM_LOGITS: bool = false;
@@ -34,12 +34,8 @@ struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32 }
 @group(0) @binding(4) var<uniform> dims: Dims;
 @group(0) @binding(5) var<storage, read_write> totals: array<f32>;  // [2], with REDUCE
 
-var<workgroup> partial: array<vec2<f32>, WG>;
-
 fn sigmoid(z: f32) -> f32 {
-  if (z >= 0.0) { return 1.0 / (1.0 + exp(-z)); }
-  let e = exp(z);
-  return e / (1.0 + e);
+  return activate(2u, z);
 }
 
 // The value the metric compares: a probability for binary accuracy; for argmax
@@ -154,15 +150,10 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
     sums += stat;
   }
   if (REDUCE) {
-    partial[lid] = sums;
-    workgroupBarrier();
-    for (var half = WG / 2u; half > 0u; half /= 2u) {
-      if (lid < half) { partial[lid] += partial[lid + half]; }
-      workgroupBarrier();
-    }
+    let total = workgroup_sum(lid, vec4<f32>(sums, 0.0, 0.0));
     if (lid == 0u) {
-      totals[0] += partial[0].x;
-      totals[1] += partial[0].y;
+      totals[0] += total.x;
+      totals[1] += total.y;
     }
   }
 }

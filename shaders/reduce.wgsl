@@ -4,7 +4,7 @@
 // losses, as a [batch, 1] matrix), and accumulates epoch totals on the GPU.
 //
 // One workgroup per column; its invocations stride down the rows and then
-// combine their partial sums in workgroup memory (a tree reduction).
+// combine their partial sums (lib/reduce.wgsl).
 
 override ACCUMULATE: bool = false;
 override WG: u32 = 64u;
@@ -14,8 +14,6 @@ struct Dims { rows: u32, cols: u32, scale: f32, _pad: u32 }
 @group(0) @binding(0) var<storage, read> x: array<f32>;
 @group(0) @binding(1) var<storage, read_write> out: array<f32>;
 @group(0) @binding(2) var<uniform> dims: Dims;
-
-var<workgroup> partial: array<f32, WG>;
 
 @compute @workgroup_size(WG)
 fn column_sums(
@@ -29,14 +27,8 @@ fn column_sums(
   if (col < dims.cols) {
     for (var r = lid; r < dims.rows; r += WG) { sum += x[r * dims.cols + col]; }
   }
-  partial[lid] = sum;
-  workgroupBarrier();
-  for (var half = WG / 2u; half > 0u; half /= 2u) {
-    if (lid < half) { partial[lid] += partial[lid + half]; }
-    workgroupBarrier();
-  }
+  let total = workgroup_sum(lid, vec4<f32>(sum, 0.0, 0.0, 0.0)).x * dims.scale;
   if (lid == 0u && col < dims.cols) {
-    let total = partial[0] * dims.scale;
     if (ACCUMULATE) { out[col] += total; } else { out[col] = total; }
   }
 }

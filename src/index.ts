@@ -24,6 +24,7 @@ export {
   GpuValidationError,
   type WebGpuStats,
   type MatmulKernel,
+  type WebGpuTuning,
 } from './backend/webgpu/index.js';
 export { Random } from './random.js';
 export { tensor } from './host.js';

@@ -32,7 +32,88 @@ export interface MatmulOptions {
    * derivative, written with the layer's forward output (an [M, N] tensor):
    * dZ = (dY·Wᵀ) ⊙ f'(Y). Not combined with bias or activation.
    */
-  derivativeOf?: { activation: ActivationName; output: Tensor };
+  derivativeOf?: DerivativeOf;
+  /** Write the [M, N] result into this tensor (e.g. a view of a gradient buffer) instead of a new one. */
+  out?: Tensor;
+}
+
+/**
+ * A backward op's fused last step: multiply its result by the derivative of
+ * the layer below's activation, written with that layer's output (the op's
+ * input, same shape as the result). The op then returns the layer below's dZ.
+ */
+export interface DerivativeOf {
+  activation: ActivationName;
+  output: Tensor;
+}
+
+export type Padding = 'valid' | 'same';
+
+/** Where a 2-D window (a convolution kernel, a pooling window) goes over NHWC images. */
+export interface WindowOptions {
+  /** Steps between windows along height and width. Default [1, 1]. */
+  strides?: readonly [number, number];
+  /**
+   * 'valid': windows stay inside the image; 'same': zero padding (TensorFlow's
+   * split, the extra row or column at the bottom or right) keeps ⌈size / stride⌉
+   * outputs. Default 'valid'.
+   */
+  padding?: Padding;
+}
+
+export interface Conv2dOptions extends WindowOptions {
+  /** Fused epilogue: one value per filter, added to every output pixel. */
+  bias?: Tensor;
+  /** Fused epilogue, after the bias. */
+  activation?: ActivationName;
+}
+
+export interface Conv2dBackwardDataOptions extends WindowOptions {
+  /** The shape of the forward input, [batch, height, width, channels]. */
+  inputShape: Shape;
+  derivativeOf?: DerivativeOf;
+}
+
+export interface Conv2dBackwardFilterOptions extends WindowOptions {
+  /** [kernel height, kernel width]. */
+  kernelSize: readonly [number, number];
+  /** Also give the bias gradient (Σ dy over every pixel), in the same pass. */
+  bias?: boolean;
+  /** Write into these (e.g. views of a gradient buffer) instead of new tensors. */
+  out?: { kernel: Tensor; bias?: Tensor };
+}
+
+export type PoolKind = 'max' | 'avg';
+
+export interface Pool2dOptions extends WindowOptions {
+  kind: PoolKind;
+  /** [window height, window width]. */
+  poolSize: readonly [number, number];
+}
+
+export interface Pool2dOutputs {
+  output: Tensor;
+  /** Max pooling with `keepArgmax`: which tap of each window held the max (its backward pass reads it). */
+  argmax?: Tensor;
+}
+
+export interface Pool2dBackwardOptions extends Pool2dOptions {
+  /** The shape of the forward input, [batch, height, width, channels]. */
+  inputShape: Shape;
+  /** Max pooling: the argmax the forward pass kept. */
+  argmax?: Tensor;
+  derivativeOf?: DerivativeOf;
+}
+
+export interface DropoutOptions {
+  /** Fraction of elements zeroed, in [0, 1). */
+  rate: number;
+  /** The layer's seed: with the step count, it fixes the mask. */
+  seed: number;
+  /** A [1] tensor holding the training step (see advanceStep). */
+  step: Tensor;
+  /** Backward only. */
+  derivativeOf?: DerivativeOf;
 }
 
 export interface LossOptions {
@@ -60,6 +141,8 @@ export interface ColumnSumsOptions {
   scale?: number;
   /** Add the sums into this [cols] tensor instead of returning a new one. */
   accumulateInto?: Tensor;
+  /** Write the sums into this [cols] tensor instead of a new one. */
+  out?: Tensor;
 }
 
 export interface AdamOptions {
@@ -77,6 +160,9 @@ export interface CopyOptions {
   /** Elements copied. Default: all of src from srcOffset. */
   count?: number;
 }
+
+/** Element offsets of views (see Backend.view) are multiples of this: 256 bytes, WebGPU's largest storage-binding alignment. */
+export const VIEW_ALIGNMENT = 64;
 
 /**
  * A recorded sequence of ops over fixed tensors, replayed without rebuilding
@@ -105,6 +191,13 @@ export interface Backend {
   zeros(shape: Shape): Tensor;
   /** Copies new values into an existing tensor (same size). */
   write(t: Tensor, values: Float32Array): void;
+  /**
+   * A tensor of `shape` that shares `base`'s memory from element `offset`
+   * (default 0): no copy; writes through either show in both. Offsets must be
+   * multiples of VIEW_ALIGNMENT. Disposing a view frees nothing; it is valid
+   * while its base is.
+   */
+  view(base: Tensor, shape: Shape, offset?: number): Tensor;
   read(t: Tensor): Promise<Float32Array>;
   dispose(t: Tensor): void;
 
@@ -119,6 +212,19 @@ export interface Backend {
   /** Σ over rows of a [rows, cols] matrix: the bias gradient, and the loss reduction. */
   columnSums(x: Tensor, options?: ColumnSumsOptions): Tensor;
   loss(name: LossName, prediction: Tensor, target: Tensor, options?: LossOptions): LossOutputs;
+
+  /** 2-D convolution of NHWC images x [batch, h, w, c] with a kernel [kh, kw, c, filters] (+ bias, then activation). */
+  conv2d(x: Tensor, kernel: Tensor, options?: Conv2dOptions): Tensor;
+  /** The gradient with respect to conv2d's input, from dy [batch, oh, ow, filters]. */
+  conv2dBackwardData(dy: Tensor, kernel: Tensor, options: Conv2dBackwardDataOptions): Tensor;
+  /** The gradients of conv2d's kernel (and bias), from its input x and dy. */
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: Conv2dBackwardFilterOptions): { kernel: Tensor; bias?: Tensor };
+  /** Max or average pooling of NHWC images; `keepArgmax` also returns what max pooling's backward pass needs. */
+  pool2d(x: Tensor, options: Pool2dOptions & { keepArgmax?: boolean }): Pool2dOutputs;
+  pool2dBackward(dy: Tensor, options: Pool2dBackwardOptions): Tensor;
+  /** Inverted dropout, training only: keeps each element with probability 1 − rate, scaled by 1 / (1 − rate). */
+  dropout(x: Tensor, options: DropoutOptions): Tensor;
+  dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor;
 
   /** In place: param −= lr · grad. */
   sgd(param: Tensor, grad: Tensor, learningRate: number): void;

@@ -3,6 +3,15 @@
 import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import {
   type CopyOptions,
+  type Conv2dBackwardDataOptions,
+  type Conv2dBackwardFilterOptions,
+  type Conv2dOptions,
+  type DerivativeOf,
+  type DropoutOptions,
+  type Pool2dBackwardOptions,
+  type Pool2dOptions,
+  type WindowOptions,
+  VIEW_ALIGNMENT,
   ACTIVATIONS,
   LOSSES,
   type AccuracyKind,
@@ -64,15 +73,192 @@ export function matmulDims(a: Tensor, b: Tensor, options: MatmulOptions): Matmul
   if (options.activation !== undefined) checkActivation('matmul', options.activation);
   const d = options.derivativeOf;
   if (d) {
-    checkActivation('matmul derivativeOf', d.activation);
     if (options.bias || (options.activation && options.activation !== 'linear')) {
       throw new ShapeError('matmul: derivativeOf cannot be combined with bias or activation');
     }
-    if (d.output.shape.length !== 2 || d.output.shape[0] !== M || d.output.shape[1] !== N) {
-      throw new ShapeError(`matmul: derivativeOf.output must have the output's shape [${M}, ${N}], got ${formatShape(d.output.shape)}`);
-    }
+    checkDerivativeOf('matmul', d, [M, N]);
   }
+  if (options.out) checkOut('matmul', options.out, [M, N]);
   return { M, N, K };
+}
+
+/** A fused derivative's output must have the shape of the op's result. */
+export function checkDerivativeOf(op: string, d: DerivativeOf, shape: Shape): void {
+  checkActivation(`${op} derivativeOf`, d.activation);
+  if (!sameShape(d.output.shape, shape)) {
+    throw new ShapeError(`${op}: derivativeOf.output must have the result's shape ${formatShape(shape)}, got ${formatShape(d.output.shape)}`);
+  }
+}
+
+/** An `out` tensor must hold exactly the result. */
+export function checkOut(op: string, out: Tensor, shape: Shape): void {
+  if (out.size !== sizeOf(shape)) {
+    throw new ShapeError(`${op}: out ${formatShape(out.shape)} cannot hold the result ${formatShape(shape)}`);
+  }
+}
+
+const sameShape = (a: Shape, b: Shape) => a.length === b.length && a.every((d, i) => d === b[i]);
+
+/** A view of `shape` at `offset` must lie inside its base, at an aligned offset. */
+export function checkView(base: Tensor, shape: Shape, offset: number): void {
+  checkShape(shape, 'view');
+  if (!Number.isInteger(offset) || offset < 0 || offset % VIEW_ALIGNMENT !== 0) {
+    throw new ShapeError(`view: offset ${offset} must be a non-negative multiple of ${VIEW_ALIGNMENT}`);
+  }
+  if (offset + sizeOf(shape) > base.size) {
+    throw new ShapeError(`view: ${formatShape(shape)} at offset ${offset} runs past the end of ${formatShape(base.shape)} (${base.size} values)`);
+  }
+}
+
+// ---- windows over NHWC images: convolution and pooling ----------------------------------------
+
+/** Everything a kernel needs to place a window over NHWC images (ConvGeometry in lib/conv.wgsl). */
+export interface WindowGeometry {
+  batch: number;
+  inH: number;
+  inW: number;
+  inC: number;
+  outH: number;
+  outW: number;
+  /** Filters for a convolution; the channels, unchanged, for pooling. */
+  outC: number;
+  kH: number;
+  kW: number;
+  strideH: number;
+  strideW: number;
+  padTop: number;
+  padLeft: number;
+}
+
+/** Outputs along one axis, and the padding before the first input (TensorFlow's rule). */
+export function windowOutput(size: number, window: number, stride: number, padding: 'valid' | 'same'): { out: number; padBefore: number } {
+  if (padding === 'same') {
+    const out = Math.ceil(size / stride);
+    const total = Math.max((out - 1) * stride + window - size, 0);
+    return { out, padBefore: Math.floor(total / 2) };
+  }
+  return { out: size >= window ? Math.floor((size - window) / stride) + 1 : 0, padBefore: 0 };
+}
+
+function checkPair(op: string, name: string, v: unknown): asserts v is readonly [number, number] {
+  if (!Array.isArray(v) || v.length !== 2 || !v.every((d) => Number.isInteger(d) && d > 0)) {
+    throw new ShapeError(`${op}: ${name} must be two positive integers [height, width], got ${JSON.stringify(v)}`);
+  }
+}
+
+/** Checks the input, window and options of a windowed op; returns where every window goes. */
+export function windowGeometry(op: string, input: Shape, window: readonly [number, number], o: WindowOptions, outC: number): WindowGeometry {
+  if (input.length !== 4 || input.some((d) => !Number.isInteger(d) || d < 1)) {
+    throw new ShapeError(`${op}: the input must be NHWC images [batch, height, width, channels], got ${formatShape(input)}`);
+  }
+  checkPair(op, 'the window', window);
+  const strides = o.strides ?? [1, 1];
+  checkPair(op, 'strides', strides);
+  const padding = o.padding ?? 'valid';
+  if (padding !== 'valid' && padding !== 'same') throw new ShapeError(`${op}: padding must be 'valid' or 'same', got '${String(padding)}'`);
+  const [batch, inH, inW, inC] = input as [number, number, number, number];
+  const h = windowOutput(inH, window[0], strides[0], padding);
+  const w = windowOutput(inW, window[1], strides[1], padding);
+  if (h.out < 1 || w.out < 1) {
+    throw new ShapeError(`${op}: a ${window[0]}×${window[1]} window does not fit in ${inH}×${inW} images with padding 'valid' (input ${formatShape(input)})`);
+  }
+  return {
+    batch, inH, inW, inC,
+    outH: h.out, outW: w.out, outC,
+    kH: window[0], kW: window[1],
+    strideH: strides[0], strideW: strides[1],
+    padTop: h.padBefore, padLeft: w.padBefore,
+  };
+}
+
+export const outputShapeOf = (g: WindowGeometry): Shape => [g.batch, g.outH, g.outW, g.outC];
+export const inputShapeOf = (g: WindowGeometry): Shape => [g.batch, g.inH, g.inW, g.inC];
+
+function kernelWindow(op: string, kernel: Tensor, channels: number): [number, number, number] {
+  const k = kernel.shape;
+  if (k.length !== 4) throw new ShapeError(`${op}: the kernel must be [height, width, in channels, filters], got ${formatShape(k)}`);
+  if (k[2] !== channels) {
+    throw new ShapeError(`${op}: the kernel ${formatShape(k)} takes ${k[2]} input channels, the images have ${channels}`);
+  }
+  return [k[0]!, k[1]!, k[3]!];
+}
+
+export function conv2dGeometry(x: Tensor, kernel: Tensor, o: Conv2dOptions): WindowGeometry {
+  if (x.shape.length !== 4) throw new ShapeError(`conv2d: x must be NHWC images [batch, height, width, channels], got ${formatShape(x.shape)}`);
+  const [kh, kw, filters] = kernelWindow('conv2d', kernel, x.shape[3]!);
+  const g = windowGeometry('conv2d', x.shape, [kh, kw], o, filters);
+  if (o.bias && !sameShape(o.bias.shape, [filters])) {
+    throw new ShapeError(`conv2d: bias must have shape [${filters}] (one per filter), got ${formatShape(o.bias.shape)}`);
+  }
+  if (o.activation !== undefined) checkActivation('conv2d', o.activation);
+  return g;
+}
+
+export function conv2dBackwardDataGeometry(dy: Tensor, kernel: Tensor, o: Conv2dBackwardDataOptions): WindowGeometry {
+  const op = 'conv2dBackwardData';
+  if (!Array.isArray(o.inputShape) || o.inputShape.length !== 4) {
+    throw new ShapeError(`${op}: inputShape must be [batch, height, width, channels], got ${JSON.stringify(o.inputShape)}`);
+  }
+  const [kh, kw, filters] = kernelWindow(op, kernel, o.inputShape[3]!);
+  const g = windowGeometry(op, o.inputShape, [kh, kw], o, filters);
+  if (!sameShape(dy.shape, outputShapeOf(g))) {
+    throw new ShapeError(`${op}: dy must have conv2d's output shape ${formatShape(outputShapeOf(g))}, got ${formatShape(dy.shape)}`);
+  }
+  if (o.derivativeOf) checkDerivativeOf(op, o.derivativeOf, o.inputShape);
+  return g;
+}
+
+export function conv2dBackwardFilterGeometry(x: Tensor, dy: Tensor, o: Conv2dBackwardFilterOptions): WindowGeometry {
+  const op = 'conv2dBackwardFilter';
+  if (dy.shape.length !== 4) throw new ShapeError(`${op}: dy must be [batch, height, width, filters], got ${formatShape(dy.shape)}`);
+  const g = windowGeometry(op, x.shape, o.kernelSize, o, dy.shape[3]!);
+  if (!sameShape(dy.shape, outputShapeOf(g))) {
+    throw new ShapeError(`${op}: dy must have conv2d's output shape ${formatShape(outputShapeOf(g))}, got ${formatShape(dy.shape)}`);
+  }
+  if (o.out) {
+    checkOut(op, o.out.kernel, [g.kH, g.kW, g.inC, g.outC]);
+    if (o.bias && !o.out.bias) throw new ShapeError(`${op}: out needs a bias tensor when bias is asked for`);
+    if (o.out.bias) checkOut(op, o.out.bias, [g.outC]);
+  }
+  return g;
+}
+
+function checkPoolKind(op: string, kind: string): void {
+  if (kind !== 'max' && kind !== 'avg') throw new ShapeError(`${op}: kind must be 'max' or 'avg', got '${kind}'`);
+}
+
+export function pool2dGeometry(x: Tensor, o: Pool2dOptions): WindowGeometry {
+  checkPoolKind('pool2d', o.kind);
+  return windowGeometry('pool2d', x.shape, o.poolSize, o, x.shape[3] ?? 0);
+}
+
+export function pool2dBackwardGeometry(dy: Tensor, o: Pool2dBackwardOptions): WindowGeometry {
+  const op = 'pool2dBackward';
+  checkPoolKind(op, o.kind);
+  if (!Array.isArray(o.inputShape) || o.inputShape.length !== 4) {
+    throw new ShapeError(`${op}: inputShape must be [batch, height, width, channels], got ${JSON.stringify(o.inputShape)}`);
+  }
+  const g = windowGeometry(op, o.inputShape, o.poolSize, o, o.inputShape[3]!);
+  if (!sameShape(dy.shape, outputShapeOf(g))) {
+    throw new ShapeError(`${op}: dy must have the pooled shape ${formatShape(outputShapeOf(g))}, got ${formatShape(dy.shape)}`);
+  }
+  if (o.kind === 'max' && !(o.argmax && sameShape(o.argmax.shape, dy.shape))) {
+    throw new ShapeError(`${op}: max pooling needs the forward pass's argmax, of shape ${formatShape(dy.shape)}`);
+  }
+  if (o.derivativeOf) checkDerivativeOf(op, o.derivativeOf, o.inputShape);
+  return g;
+}
+
+export function checkDropout(op: string, x: Tensor, o: DropoutOptions): void {
+  if (!(typeof o.rate === 'number' && o.rate >= 0 && o.rate < 1)) throw new Error(`${op}: rate must be a number in [0, 1), got ${o.rate}`);
+  if (!Number.isInteger(o.seed) || o.seed < 0 || o.seed > 0xffffffff) throw new Error(`${op}: seed must be an integer in [0, 2^32), got ${o.seed}`);
+  checkStep(op, o.step);
+  if (o.derivativeOf) checkDerivativeOf(op, o.derivativeOf, x.shape);
+}
+
+/** The threshold below which an element's random bits drop it: rate · 2³². */
+export function dropoutThreshold(rate: number): number {
+  return Math.min(Math.round(rate * 2 ** 32), 2 ** 32 - 1);
 }
 
 export function checkSameShape(op: string, nameA: string, a: Tensor, nameB: string, b: Tensor): void {

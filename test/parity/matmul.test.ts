@@ -96,10 +96,10 @@ describe('matmul', () => {
     expect(() => gpu.matmulWith('register', a, b)).toThrow(/the register kernel needs vec4-aligned dimensions, got M=7 N=3 K=13/);
     expect(gpu.stats().dispatches).toBe(before);
     if (gpu.isSoftwareAdapter) {
-      // The chosen kernel shows in the pipeline cache: a fitting shape compiles matmul_register.
+      // The chosen kernel shows in the pipeline cache: a fitting shape compiles gemm_register_nn.
       const x = gpu.tensor(new Float32Array(8 * 8), [8, 8]);
       gpu.matmul(x, x);
-      expect(gpu.pipelineKeys().some((k) => k.startsWith('matmul:matmul_register:'))).toBe(true);
+      expect(gpu.pipelineKeys().some((k) => k.startsWith('matmul:gemm_register_nn:'))).toBe(true);
     }
   });
 

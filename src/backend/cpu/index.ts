@@ -8,7 +8,15 @@ import type {
   Backend,
   ColumnSumsOptions,
   CopyOptions,
+  Conv2dBackwardDataOptions,
+  Conv2dBackwardFilterOptions,
+  Conv2dOptions,
+  DerivativeOf,
+  DropoutOptions,
   LossName,
+  Pool2dBackwardOptions,
+  Pool2dOptions,
+  Pool2dOutputs,
   Plan,
   LossOptions,
   LossOutputs,
@@ -16,7 +24,16 @@ import type {
 } from '../backend.js';
 import {
   checkActivation,
+  checkDropout,
   checkGather,
+  checkOut,
+  checkView,
+  conv2dBackwardDataGeometry,
+  conv2dBackwardFilterGeometry,
+  conv2dGeometry,
+  outputShapeOf,
+  pool2dBackwardGeometry,
+  pool2dGeometry,
   checkOptimizerArgs,
   copyRange,
   checkPositive,
@@ -35,6 +52,9 @@ import { columnSums } from './reduce.js';
 import { loss } from './loss.js';
 import * as optimizer from './optimizer.js';
 import { advanceCursor, gatherRows } from './gather.js';
+import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv2d.js';
+import { pool2dBackward, pool2dForward } from './pool.js';
+import { dropout } from './dropout.js';
 
 /**
  * On the CPU a plan is the list of ops it recorded, each bound to fixed output
@@ -66,11 +86,20 @@ export class CpuBackend implements Backend {
     else op();
   }
 
-  /** A new tensor whose values `compute` fills in when the op runs. */
-  private output(shape: Shape, compute: () => Float32Array): CpuTensor {
+  /** A new tensor (or `into`) whose values `compute` fills in when the op runs. */
+  private output(shape: Shape, compute: () => Float32Array, into?: Tensor): Tensor {
+    if (into) {
+      const dst = this.own(into, 'out');
+      this.exec(() => dst.set(compute()));
+      return into;
+    }
     const out = this.make(new Float32Array(shape.reduce((n, d) => n * d, 1)), shape);
     this.exec(() => out.values.set(compute()));
     return out;
+  }
+
+  private derivative(d: DerivativeOf | undefined, op: string): { activation: DerivativeOf['activation']; output: Float32Array } | undefined {
+    return d ? { activation: d.activation, output: this.own(d.output, op) } : undefined;
   }
 
   private own(t: Tensor, op: string): Float32Array {
@@ -103,6 +132,12 @@ export class CpuBackend implements Backend {
     dst.set(values);
   }
 
+  view(base: Tensor, shape: Shape, offset = 0): Tensor {
+    const values = this.own(base, 'view');
+    checkView(base, shape, offset);
+    return this.make(values.subarray(offset, offset + shape.reduce((n, d) => n * d, 1)), shape);
+  }
+
   read(t: Tensor): Promise<Float32Array> {
     if (this.recording) return Promise.reject(new Error('read: results cannot be read while a plan is being recorded'));
     return Promise.resolve(this.own(t, 'read').slice());
@@ -116,10 +151,9 @@ export class CpuBackend implements Backend {
     const { M, N, K } = matmulDims(a, b, options);
     const [av, bv] = [this.own(a, 'matmul'), this.own(b, 'matmul')];
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
-    const d = options.derivativeOf;
-    const derivativeOf = d ? { activation: d.activation, output: this.own(d.output, 'matmul') } : undefined;
+    const derivativeOf = this.derivative(options.derivativeOf, 'matmul');
     const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation, derivativeOf };
-    return this.output([M, N], () => matmul(av, bv, args));
+    return this.output([M, N], () => matmul(av, bv, args), options.out);
   }
 
   activation(x: Tensor, name: ActivationName): Tensor {
@@ -153,7 +187,8 @@ export class CpuBackend implements Backend {
     const xv = this.own(x, 'columnSums');
     const sums = () => columnSums(xv, rows, cols, options.scale ?? 1);
     const into = options.accumulateInto;
-    if (!into) return this.output([cols], sums);
+    if (options.out) checkOut('columnSums', options.out, [cols]);
+    if (!into) return this.output([cols], sums, options.out);
     const acc = this.own(into, 'columnSums');
     if (acc.length !== cols) throw new ShapeError(`columnSums: accumulateInto ${into} must hold ${cols} values`);
     this.exec(() => sums().forEach((v, c) => (acc[c]! += v)));
@@ -174,6 +209,71 @@ export class CpuBackend implements Backend {
       if (totals) columnSums(r.stats, rows, 2).forEach((v, i) => (totals[i]! += v));
     });
     return { grad, stats };
+  }
+
+  conv2d(x: Tensor, kernel: Tensor, options: Conv2dOptions = {}): Tensor {
+    const g = conv2dGeometry(x, kernel, options);
+    const [xv, kv] = [this.own(x, 'conv2d'), this.own(kernel, 'conv2d')];
+    const bias = options.bias ? this.own(options.bias, 'conv2d') : undefined;
+    return this.output(outputShapeOf(g), () => conv2dForward(xv, kv, g, bias, options.activation));
+  }
+
+  conv2dBackwardData(dy: Tensor, kernel: Tensor, options: Conv2dBackwardDataOptions): Tensor {
+    const g = conv2dBackwardDataGeometry(dy, kernel, options);
+    const [dyv, kv] = [this.own(dy, 'conv2dBackwardData'), this.own(kernel, 'conv2dBackwardData')];
+    const d = this.derivative(options.derivativeOf, 'conv2dBackwardData');
+    return this.output(options.inputShape, () => conv2dBackwardData(dyv, kv, g, d));
+  }
+
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: Conv2dBackwardFilterOptions): { kernel: Tensor; bias?: Tensor } {
+    const g = conv2dBackwardFilterGeometry(x, dy, options);
+    const [xv, dyv] = [this.own(x, 'conv2dBackwardFilter'), this.own(dy, 'conv2dBackwardFilter')];
+    const withBias = options.bias ?? false;
+    const kernel = options.out?.kernel ?? this.make(new Float32Array(g.kH * g.kW * g.inC * g.outC), [g.kH, g.kW, g.inC, g.outC]);
+    const bias = withBias ? (options.out?.bias ?? this.make(new Float32Array(g.outC), [g.outC])) : undefined;
+    const [kd, bd] = [this.own(kernel, 'conv2dBackwardFilter'), bias && this.own(bias, 'conv2dBackwardFilter')];
+    this.exec(() => {
+      const r = conv2dBackwardFilter(xv, dyv, g, withBias);
+      kd.set(r.kernel);
+      if (bd) bd.set(r.bias!);
+    });
+    return bias ? { kernel, bias } : { kernel };
+  }
+
+  pool2d(x: Tensor, options: Pool2dOptions & { keepArgmax?: boolean }): Pool2dOutputs {
+    const g = pool2dGeometry(x, options);
+    const xv = this.own(x, 'pool2d');
+    const shape = outputShapeOf(g);
+    const output = this.make(new Float32Array(shape.reduce((n, d) => n * d, 1)), shape);
+    const keep = options.keepArgmax && options.kind === 'max';
+    const argmax = keep ? this.make(new Float32Array(output.size), shape) : undefined;
+    this.exec(() => {
+      const r = pool2dForward(xv, g, options.kind);
+      output.values.set(r.output);
+      argmax?.values.set(r.argmax);
+    });
+    return argmax ? { output, argmax } : { output };
+  }
+
+  pool2dBackward(dy: Tensor, options: Pool2dBackwardOptions): Tensor {
+    const g = pool2dBackwardGeometry(dy, options);
+    const dyv = this.own(dy, 'pool2dBackward');
+    const argmax = options.argmax ? this.own(options.argmax, 'pool2dBackward') : undefined;
+    const d = this.derivative(options.derivativeOf, 'pool2dBackward');
+    return this.output(options.inputShape, () => pool2dBackward(dyv, g, options.kind, argmax, d));
+  }
+
+  dropout(x: Tensor, options: DropoutOptions): Tensor {
+    checkDropout('dropout', x, options);
+    const [xv, t] = [this.own(x, 'dropout'), this.own(options.step, 'dropout')];
+    return this.output(x.shape, () => dropout(xv, options.rate, options.seed, t[0]!));
+  }
+
+  dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor {
+    checkDropout('dropoutBackward', dy, options);
+    const [dyv, t] = [this.own(dy, 'dropoutBackward'), this.own(options.step, 'dropoutBackward')];
+    const d = this.derivative(options.derivativeOf, 'dropoutBackward');
+    return this.output(dy.shape, () => dropout(dyv, options.rate, options.seed, t[0]!, d));
   }
 
   sgd(param: Tensor, grad: Tensor, learningRate: number): void {

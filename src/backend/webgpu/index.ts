@@ -8,15 +8,35 @@ import type {
   Backend,
   ColumnSumsOptions,
   CopyOptions,
+  Conv2dBackwardDataOptions,
+  Conv2dBackwardFilterOptions,
+  Conv2dOptions,
+  DerivativeOf,
+  DropoutOptions,
   LossName,
   Plan,
   LossOptions,
   LossOutputs,
   MatmulOptions,
+  Pool2dBackwardOptions,
+  Pool2dOptions,
+  Pool2dOutputs,
 } from '../backend.js';
+import { VIEW_ALIGNMENT } from '../backend.js';
 import {
   checkActivation,
+  checkDropout,
   checkGather,
+  checkOut,
+  checkView,
+  conv2dBackwardDataGeometry,
+  conv2dBackwardFilterGeometry,
+  conv2dGeometry,
+  dropoutThreshold,
+  outputShapeOf,
+  pool2dBackwardGeometry,
+  pool2dGeometry,
+  type WindowGeometry,
   checkOptimizerArgs,
   copyRange,
   checkPositive,
@@ -35,7 +55,8 @@ import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
-import { MATMUL_BLOCK, NAIVE_DEFAULT, registerBlock, REGISTER_DEFAULT, tiledFor, type MatmulTiling } from './matmul-tiling.js';
+import { tiledFor, type MatmulTiling } from './matmul-tiling.js';
+import { chooseGemm, gemmParams, type GemmChoice, type GemmForm, type GemmKernel } from './gemm.js';
 
 export { NoAdapterError } from './device.js';
 export { BufferLimitError } from './buffers.js';
@@ -59,12 +80,27 @@ function registerFits(M: number, N: number, K: number, o: MatmulOptions): boolea
 }
 
 export class GpuTensor extends Tensor {
-  constructor(backend: WebGpuBackend, shape: Shape, readonly buffer: GPUBuffer) {
+  constructor(
+    backend: WebGpuBackend,
+    shape: Shape,
+    readonly buffer: GPUBuffer,
+    /** Where the values start in the buffer, in bytes (views of a larger tensor). */
+    readonly offset = 0,
+    /** Whether disposing this tensor gives its buffer back (false for views). */
+    readonly ownsBuffer = true,
+  ) {
     super(backend, shape);
   }
-  /** Bytes the kernels see (the pooled buffer may be larger). */
+  /**
+   * Bytes the kernels see: the values rounded up to 16, so that a kernel
+   * reading them as vec4s sees the last ones (buffers come in multiples of 16,
+   * and views start 256 bytes apart, so the rounding stays inside the buffer).
+   */
   get bindingSize(): number {
-    return Math.max(4, this.size * 4);
+    return Math.max(16, Math.ceil((this.size * 4) / 16) * 16);
+  }
+  get binding(): GPUBufferBinding {
+    return { buffer: this.buffer, offset: this.offset, size: this.bindingSize };
   }
 }
 
@@ -77,7 +113,12 @@ export interface WebGpuStats extends SchedulerStats {
   pipelines: number;
 }
 
-export type MatmulKernel = 'tiled' | 'register' | 'naive';
+export type MatmulKernel = GemmKernel;
+
+export interface WebGpuTuning {
+  /** Run every matmul and convolution with this GEMM kernel (where the shape allows it). */
+  gemmKernel?: GemmKernel;
+}
 
 /** What a recording collects: the commands, and the buffers they bind that the plan owns. */
 interface Recording {
@@ -114,18 +155,33 @@ export class WebGpuBackend implements Backend {
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
   private readonly scheduler: Scheduler;
-  /** Bound where a kernel declares an input it does not use under its specialization. */
-  private readonly placeholder: GPUBuffer;
+  /**
+   * Bound where a kernel declares a binding a dispatch does not use: one for
+   * every read-only binding, one per writable binding index (writable
+   * bindings of one dispatch must not alias), one uniform block.
+   */
+  private readonly placeholders = new Map<string, GPUBuffer>();
   private readonly tiled: MatmulTiling;
   private recording: Recording | undefined;
   /** Tensors created while recording a plan: the plan releases them, not dispose(). */
   private readonly planOwned = new WeakSet<GpuTensor>();
 
-  static async create(): Promise<WebGpuBackend> {
-    return new WebGpuBackend(await acquireDevice());
+  /**
+   * Kernel choices that override the adapter's defaults, for measuring
+   * kernels and for testing every path on one adapter. Takes effect for ops
+   * recorded after it is set.
+   */
+  readonly tuning: WebGpuTuning;
+
+  static async create(tuning: WebGpuTuning = {}): Promise<WebGpuBackend> {
+    return new WebGpuBackend(await acquireDevice(), tuning);
   }
 
-  private constructor(private readonly ctx: GpuContext) {
+  private constructor(
+    private readonly ctx: GpuContext,
+    tuning: WebGpuTuning,
+  ) {
+    this.tuning = { ...tuning };
     this.device = ctx.device;
     this.adapterName = ctx.adapterName;
     this.isSoftwareAdapter = ctx.isSoftware;
@@ -133,7 +189,6 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(this.device, this.limits.maxBufferSize, () => this.scheduler.hasPendingWork);
     this.pipelines = new PipelineCache(this.device);
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
-    this.placeholder = this.device.createBuffer({ size: 16, usage: STORAGE(), label: 'placeholder' });
     this.tiled = tiledFor(ctx.isSoftware, this.limits);
   }
 
@@ -204,47 +259,74 @@ export class WebGpuBackend implements Backend {
     // queue.writeBuffer lands before any later submit: recorded work that reads
     // the old values must be submitted first.
     if (this.scheduler.hasPendingWork) this.scheduler.submit();
-    if (values.length > 0) this.device.queue.writeBuffer(g.buffer, 0, values as Float32Array<ArrayBuffer>);
+    if (values.length > 0) this.device.queue.writeBuffer(g.buffer, g.offset, values as Float32Array<ArrayBuffer>);
+  }
+
+  view(base: Tensor, shape: Shape, offset = 0): Tensor {
+    const g = this.own(base, 'view');
+    checkView(base, shape, offset);
+    return new GpuTensor(this, shape, g.buffer, g.offset + offset * 4, false);
   }
 
   async read(t: Tensor): Promise<Float32Array> {
     const g = this.own(t, 'read');
-    const values = await this.scheduler.read(g.buffer, g.bindingSize);
+    const values = await this.scheduler.read(g.buffer, g.offset, g.bindingSize);
     return values.length === g.size ? values : values.slice(0, g.size);
   }
 
   dispose(t: Tensor): void {
-    if (t instanceof GpuTensor && t.backend === this && !this.planOwned.has(t)) this.pool.release(t.buffer);
+    if (t instanceof GpuTensor && t.backend === this && t.ownsBuffer && !this.planOwned.has(t)) this.pool.release(t.buffer);
   }
 
   // ---- dispatch -----------------------------------------------------------------------------
 
+  private placeholder(source: KernelSource, binding: number): GPUBuffer {
+    const kind = source.bindings.get(binding)!;
+    const key = kind === 'read_write' ? `rw${binding}` : kind;
+    let buffer = this.placeholders.get(key);
+    if (!buffer) {
+      // 256 bytes: more than any kernel's uniform block or smallest array needs.
+      const usage = kind === 'uniform' ? UNIFORM() : STORAGE();
+      buffer = this.device.createBuffer({ size: 256, usage, label: `placeholder ${key}` });
+      this.placeholders.set(key, buffer);
+    }
+    return buffer;
+  }
+
+  /**
+   * Records one dispatch of `entryPoint`. Bindings the caller leaves out are
+   * bound to placeholders: the kernel's layout lists every binding it declares.
+   */
   private run(
     source: KernelSource,
     entryPoint: string,
     constants: Constants,
-    bindings: Record<number, GpuTensor | GPUBuffer>,
+    bindings: Record<number, GpuTensor | undefined>,
     uniform: ArrayBuffer | undefined,
-    workgroups: readonly [number, number?],
+    workgroups: readonly [number, number?, number?],
   ): void {
     const max = this.limits.maxComputeWorkgroupsPerDimension;
-    if (workgroups[0] > max || (workgroups[1] ?? 1) > max) {
+    if (workgroups.some((w) => (w ?? 1) > max)) {
       throw new Error(`${source.name}.${entryPoint}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension ${max}`);
     }
     const pipeline = this.pipelines.get(source, entryPoint, constants);
-    const entries: GPUBindGroupEntry[] = [];
-    for (const [binding, b] of Object.entries(bindings)) {
-      const resource = b instanceof GpuTensor ? { buffer: b.buffer, size: b.bindingSize } : { buffer: b };
-      entries.push({ binding: Number(binding), resource });
-    }
     let uniformBuffer: GPUBuffer | undefined;
     if (uniform) {
       uniformBuffer = this.pool.acquire(uniform.byteLength, UNIFORM(), 'uniforms');
       this.device.queue.writeBuffer(uniformBuffer, 0, uniform);
-      entries.push({ binding: source.uniformBinding, resource: { buffer: uniformBuffer, size: uniform.byteLength } });
     }
-    const bindGroup = this.device.createBindGroup({ layout: pipeline.getBindGroupLayout(0), entries });
-    this.scheduler.dispatch({ pipeline, bindGroup, workgroups, label: `${source.name}.${entryPoint}` });
+    const entries: GPUBindGroupEntry[] = [];
+    for (const binding of source.bindings.keys()) {
+      const t = bindings[binding];
+      let resource: GPUBufferBinding;
+      if (binding === source.uniformBinding && uniformBuffer) resource = { buffer: uniformBuffer, size: uniform!.byteLength };
+      else if (t) resource = t.binding;
+      else resource = { buffer: this.placeholder(source, binding) };
+      entries.push({ binding, resource });
+    }
+    const bindGroup = this.device.createBindGroup({ layout: this.pipelines.layout(source), entries });
+    const [x, y = 1, z = 1] = workgroups;
+    this.scheduler.dispatch({ pipeline, bindGroup, workgroups: [x, y, z], label: `${source.name}.${entryPoint}` });
     // A plan keeps its uniforms; otherwise reusable after the submission that reads it (see BufferPool).
     if (uniformBuffer && this.recording) this.recording.uniforms.push(uniformBuffer);
     else if (uniformBuffer) this.pool.release(uniformBuffer);
@@ -269,8 +351,8 @@ export class WebGpuBackend implements Backend {
   private chooseMatmul(a: Tensor, b: Tensor, options: MatmulOptions): MatmulKernel {
     const { M, N, K } = matmulDims(a, b, options);
     const fits = registerFits(M, N, K, options);
-    // WEBGPU_TRAIN_MATMUL=register|tiled overrides the choice, for measuring kernels on new adapters.
-    const forced = typeof process !== 'undefined' ? process.env?.WEBGPU_TRAIN_MATMUL : undefined;
+    const forced = this.tuning.gemmKernel;
+    if (forced === 'naive') return 'naive';
     if (forced === 'tiled' || (forced === 'register' && !fits)) return 'tiled';
     if (forced === 'register') return 'register';
     return this.isSoftwareAdapter && fits ? 'register' : 'tiled';
@@ -286,32 +368,157 @@ export class WebGpuBackend implements Backend {
     const gb = this.own(b, 'matmul');
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
     const forwardOutput = options.derivativeOf ? this.own(options.derivativeOf.output, 'matmul') : undefined;
-    const c = this.allocate([M, N], 'matmul');
+    const c = options.out ? this.own(options.out, 'matmul') : this.allocate([M, N], 'matmul');
     if (M * N === 0) return c;
-    const tiling = kernel === 'tiled' ? this.tiled : kernel === 'register' ? REGISTER_DEFAULT : NAIVE_DEFAULT;
+    const form: GemmForm = options.transposeA ? 'tn' : options.transposeB ? 'nt' : 'nn';
     const constants: Constants = {
       TRANSPOSE_A: !!options.transposeA,
       TRANSPOSE_B: !!options.transposeB,
       HAS_BIAS: !!bias,
       ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
       DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
-      WG_X: tiling.wgX,
-      WG_Y: tiling.wgY,
-      ...(kernel === 'tiled' ? { TILE_K: tiling.tileK } : {}),
     };
-    const block = kernel === 'register' ? registerBlock(M, N, tiling) : 0;
-    if (block) Object.assign(constants, { REG_ROWS: block, REG_COLS: block });
-    const perInvocation = kernel === 'tiled' ? MATMUL_BLOCK : kernel === 'register' ? block : 1;
-    const groups = [Math.ceil(N / (tiling.wgX * perInvocation)), Math.ceil(M / (tiling.wgY * perInvocation))] as const;
-    this.run(
-      SHADERS.matmul,
-      `matmul_${kernel}`,
-      constants,
-      { 0: ga, 1: gb, 2: bias ?? forwardOutput ?? this.placeholder, 3: c },
-      uniformData([['u32', M], ['u32', N], ['u32', K]]),
-      groups,
-    );
+    this.gemm(SHADERS.matmul, { M, N, K, form, kernel, splitBelow: 0 }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c }, []);
     return c;
+  }
+
+  /**
+   * One product through the GEMM template: the kernel and blocks for this
+   * shape, and with a split reduction a second dispatch that adds the splits.
+   */
+  private gemm(
+    source: KernelSource,
+    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; splitBelow: number },
+    constants: Constants,
+    bindings: Record<number, GpuTensor | undefined>,
+    instanceUniforms: ReadonlyArray<readonly ['u32' | 'f32', number]>,
+  ): GemmChoice {
+    const choice = chooseGemm({ ...r, tiled: this.tiled, minChunk: this.isSoftwareAdapter ? 256 : 128 });
+    const uniform = uniformData([...gemmParams(r.M, r.N, r.K, choice), ...instanceUniforms]);
+    const partials = choice.splits > 1 ? this.allocate([choice.splits * r.M * r.N], 'gemm partial sums') : undefined;
+    this.run(source, choice.entryPoint, { ...constants, ...choice.constants }, { ...bindings, 7: partials }, uniform, choice.workgroups);
+    if (partials) {
+      const { groups } = this.strided(r.M * r.N);
+      this.run(source, 'gemm_reduce_splits', { ...constants, SPLIT_K: true, WG }, { ...bindings, 7: partials }, uniform, [groups]);
+      // Inside a plan the plan owns it; otherwise it is reusable after the next submission.
+      if (!this.recording) this.pool.release(partials.buffer);
+    }
+    return choice;
+  }
+
+  /** The register kernel on software adapters (their loads are cheap in vec4s), the tiled one on GPUs. */
+  private convKernel(): GemmKernel {
+    return this.tuning.gemmKernel ?? (this.isSoftwareAdapter ? 'register' : 'tiled');
+  }
+
+  conv2d(x: Tensor, kernel: Tensor, options: Conv2dOptions = {}): Tensor {
+    const g = conv2dGeometry(x, kernel, options);
+    const gx = this.own(x, 'conv2d');
+    const gk = this.own(kernel, 'conv2d');
+    const bias = options.bias ? this.own(options.bias, 'conv2d') : undefined;
+    const y = this.allocate(outputShapeOf(g), 'conv2d');
+    if (y.size === 0) return y;
+    const M = g.batch * g.outH * g.outW;
+    const constants: Constants = {
+      HAS_BIAS: !!bias,
+      ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
+      CHANNELS_VEC4: g.inC % 4 === 0,
+      FILTERS_VEC4: g.outC % 4 === 0,
+    };
+    const r = { M, N: g.outC, K: g.kH * g.kW * g.inC, form: 'nn' as const, kernel: this.convKernel(), splitBelow: 0 };
+    this.gemm(SHADERS.conv2dForward, r, constants, { 0: gx, 1: gk, 2: bias, 3: y }, geometryFields(g));
+    return y;
+  }
+
+  conv2dBackwardData(dy: Tensor, kernel: Tensor, options: Conv2dBackwardDataOptions): Tensor {
+    const g = conv2dBackwardDataGeometry(dy, kernel, options);
+    const gdy = this.own(dy, 'conv2dBackwardData');
+    const gk = this.own(kernel, 'conv2dBackwardData');
+    const below = options.derivativeOf ? this.own(options.derivativeOf.output, 'conv2dBackwardData') : undefined;
+    const dx = this.allocate(options.inputShape, 'conv2dBackwardData');
+    if (dx.size === 0) return dx;
+    const constants: Constants = {
+      DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
+      FILTERS_VEC4: g.outC % 4 === 0,
+    };
+    const r = { M: g.batch * g.inH * g.inW, N: g.inC, K: g.kH * g.kW * g.outC, form: 'nt' as const, kernel: this.convKernel(), splitBelow: 0 };
+    this.gemm(SHADERS.conv2dBackwardData, r, constants, { 0: gdy, 1: gk, 2: below, 3: dx }, geometryFields(g));
+    return dx;
+  }
+
+  conv2dBackwardFilter(x: Tensor, dy: Tensor, options: Conv2dBackwardFilterOptions): { kernel: Tensor; bias?: Tensor } {
+    const g = conv2dBackwardFilterGeometry(x, dy, options);
+    const gx = this.own(x, 'conv2dBackwardFilter');
+    const gdy = this.own(dy, 'conv2dBackwardFilter');
+    const withBias = options.bias ?? false;
+    const kernel = options.out ? this.own(options.out.kernel, 'conv2dBackwardFilter') : this.allocate([g.kH, g.kW, g.inC, g.outC], 'conv2dBackwardFilter');
+    const bias = withBias ? (options.out?.bias ? this.own(options.out.bias, 'conv2dBackwardFilter') : this.allocate([g.outC], 'conv2dBackwardFilter')) : undefined;
+    const taps = g.kH * g.kW * g.inC;
+    const K = g.batch * g.outH * g.outW;
+    const constants: Constants = { HAS_BIAS: withBias, CHANNELS_VEC4: g.inC % 4 === 0, FILTERS_VEC4: g.outC % 4 === 0 };
+    // The reduction runs over every output pixel of the batch while the output
+    // is a few hundred values: split it until the device has work for every core.
+    const splitBelow = this.isSoftwareAdapter ? 16 : 256;
+    const r = { M: taps + (withBias ? 1 : 0), N: g.outC, K, form: 'tn' as const, kernel: this.convKernel(), splitBelow };
+    this.gemm(SHADERS.conv2dBackwardFilter, r, constants, { 0: gx, 1: gdy, 3: kernel, 5: bias }, geometryFields(g));
+    return bias ? { kernel, bias } : { kernel };
+  }
+
+  pool2d(x: Tensor, options: Pool2dOptions & { keepArgmax?: boolean }): Pool2dOutputs {
+    const g = pool2dGeometry(x, options);
+    const gx = this.own(x, 'pool2d');
+    const output = this.allocate(outputShapeOf(g), 'pool2d');
+    const keep = options.kind === 'max' && !!options.keepArgmax;
+    const argmax = keep ? this.allocate(outputShapeOf(g), 'pool2d') : undefined;
+    if (output.size > 0) {
+      const { groups, stride } = this.strided(output.size);
+      const uniform = uniformData([...geometryFields(g), ['u32', output.size], ['u32', stride]]);
+      this.run(SHADERS.pool, 'pool_forward', { MAX: options.kind === 'max', WG }, { 0: gx, 1: output, 2: argmax }, uniform, [groups]);
+    }
+    return argmax ? { output, argmax } : { output };
+  }
+
+  pool2dBackward(dy: Tensor, options: Pool2dBackwardOptions): Tensor {
+    const g = pool2dBackwardGeometry(dy, options);
+    const gdy = this.own(dy, 'pool2dBackward');
+    const argmax = options.kind === 'max' ? this.own(options.argmax!, 'pool2dBackward') : undefined;
+    const below = options.derivativeOf ? this.own(options.derivativeOf.output, 'pool2dBackward') : undefined;
+    const dx = this.allocate(options.inputShape, 'pool2dBackward');
+    if (dx.size > 0) {
+      const { groups, stride } = this.strided(dx.size);
+      const uniform = uniformData([...geometryFields(g), ['u32', dx.size], ['u32', stride]]);
+      const constants = { MAX: options.kind === 'max', DERIVATIVE: derivativeCode(options.derivativeOf), WG };
+      this.run(SHADERS.pool, 'pool_backward', constants, { 4: gdy, 5: argmax, 6: dx, 7: below }, uniform, [groups]);
+    }
+    return dx;
+  }
+
+  dropout(x: Tensor, options: DropoutOptions): Tensor {
+    checkDropout('dropout', x, options);
+    return this.dropoutPass('dropout_forward', this.own(x, 'dropout'), options);
+  }
+
+  dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor {
+    checkDropout('dropoutBackward', dy, options);
+    return this.dropoutPass('dropout_backward', this.own(dy, 'dropoutBackward'), options);
+  }
+
+  private dropoutPass(entry: string, x: GpuTensor, o: DropoutOptions): Tensor {
+    const out = this.allocate(x.shape, entry);
+    if (out.size === 0) return out;
+    const step = this.own(o.step, entry);
+    const below = o.derivativeOf ? this.own(o.derivativeOf.output, entry) : undefined;
+    const { groups, stride } = this.strided(out.size);
+    const uniform = uniformData([
+      ['u32', out.size],
+      ['u32', stride],
+      ['u32', o.seed],
+      ['u32', dropoutThreshold(o.rate)],
+      ['f32', 1 / (1 - o.rate)],
+    ]);
+    const constants = { DERIVATIVE: derivativeCode(o.derivativeOf), WG };
+    this.run(SHADERS.dropout, entry, constants, { 0: x, 1: below, 2: out, 3: step }, uniform, [groups]);
+    return out;
   }
 
   activation(x: Tensor, name: ActivationName): Tensor {
@@ -369,7 +576,9 @@ export class WebGpuBackend implements Backend {
     const gx = this.own(x, 'columnSums');
     const into = options.accumulateInto;
     if (into && into.size !== cols) throw new ShapeError(`columnSums: accumulateInto ${into} must hold ${cols} values`);
-    const out = into ? this.own(into, 'columnSums') : this.allocate([cols], 'columnSums');
+    if (options.out) checkOut('columnSums', options.out, [cols]);
+    const target = into ?? options.out;
+    const out = target ? this.own(target, 'columnSums') : this.allocate([cols], 'columnSums');
     if (cols === 0) return out;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     const groups = [Math.min(cols, max), Math.ceil(cols / max)] as const;
@@ -399,25 +608,38 @@ export class WebGpuBackend implements Backend {
         WG: wg,
       };
       const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride]]);
-      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals ?? this.placeholder };
+      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals };
       this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
     }
     return { grad, stats };
   }
 
-  private optimizerStep(entry: string, bindings: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
+  /**
+   * One update over n elements. A parameter store's flat buffers may exceed
+   * what one binding can see: then one dispatch per aligned chunk.
+   */
+  private optimizerStep(entry: string, tensors: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
     if (n === 0) return;
-    const { groups, stride } = this.strided(n);
-    const uniform = uniformData([
-      ['u32', n],
-      ['u32', stride],
-      ['f32', hyper.learningRate ?? 0],
-      ['f32', hyper.momentum ?? 0],
-      ['f32', hyper.beta1 ?? 0],
-      ['f32', hyper.beta2 ?? 0],
-      ['f32', hyper.epsilon ?? 0],
-    ]);
-    this.run(SHADERS.optimizer, entry, { WG }, bindings, uniform, [groups]);
+    const maxBinding = this.limits.maxStorageBufferBindingSize;
+    const chunk = Math.max(VIEW_ALIGNMENT, Math.floor(maxBinding / 4 / VIEW_ALIGNMENT) * VIEW_ALIGNMENT);
+    for (let start = 0; start < n; start += chunk) {
+      const count = Math.min(chunk, n - start);
+      const bindings: Record<number, GpuTensor> = {};
+      for (const [i, t] of Object.entries(tensors)) {
+        bindings[Number(i)] = t.size === 1 || count === n ? t : (this.view(t, [count], start) as GpuTensor);
+      }
+      const { groups, stride } = this.strided(count);
+      const uniform = uniformData([
+        ['u32', count],
+        ['u32', stride],
+        ['f32', hyper.learningRate ?? 0],
+        ['f32', hyper.momentum ?? 0],
+        ['f32', hyper.beta1 ?? 0],
+        ['f32', hyper.beta2 ?? 0],
+        ['f32', hyper.epsilon ?? 0],
+      ]);
+      this.run(SHADERS.optimizer, entry, { WG }, bindings, uniform, [groups]);
+    }
   }
 
   sgd(param: Tensor, grad: Tensor, learningRate: number): void {
@@ -470,7 +692,7 @@ export class WebGpuBackend implements Backend {
     const s = this.own(src, 'copy');
     const d = this.own(dst, 'copy');
     if (count === 0) return;
-    this.scheduler.copy({ src: s.buffer, dst: d.buffer, srcOffset: srcOffset * 4, dstOffset: dstOffset * 4, bytes: count * 4 });
+    this.scheduler.copy({ src: s.buffer, dst: d.buffer, srcOffset: s.offset + srcOffset * 4, dstOffset: d.offset + dstOffset * 4, bytes: count * 4 });
   }
 
   record(build: () => void): Plan {
@@ -519,6 +741,22 @@ export class WebGpuBackend implements Backend {
 
   destroy(): void {
     this.pool.trim();
+    for (const b of this.placeholders.values()) b.destroy();
+    this.placeholders.clear();
     this.ctx.release();
   }
+}
+
+/** ConvGeometry of lib/conv.wgsl, field by field. */
+function geometryFields(g: WindowGeometry): ReadonlyArray<readonly ['u32', number]> {
+  return [
+    g.batch, g.inH, g.inW, g.inC,
+    g.outH, g.outW, g.outC, 0,
+    g.kH, g.kW, g.strideH, g.strideW,
+    g.padTop, g.padLeft, 0, 0,
+  ].map((v) => ['u32', v] as const);
+}
+
+function derivativeCode(d: DerivativeOf | undefined): number {
+  return d ? ACTIVATION_CODE[d.activation] : 0;
 }

@@ -139,11 +139,11 @@ export class Scheduler {
     this.pool.recycle();
   }
 
-  /** Copies `bytes` of a buffer back to the CPU; submits pending work first. */
-  async read(buffer: GPUBuffer, bytes: number): Promise<Float32Array> {
+  /** Copies `bytes` of a buffer from `offset` back to the CPU; submits pending work first. */
+  async read(buffer: GPUBuffer, offset: number, bytes: number): Promise<Float32Array> {
     if (this.capture) throw new Error('read: results cannot be read while a plan is being recorded');
     const staging = this.pool.acquire(bytes, GPUBufferUsage.MAP_READ | GPUBufferUsage.COPY_DST, 'a readback');
-    this.copy({ src: buffer, dst: staging, srcOffset: 0, dstOffset: 0, bytes });
+    this.copy({ src: buffer, dst: staging, srcOffset: offset, dstOffset: 0, bytes });
     this.submit();
     this.stats.readbacks++;
     try {
