@@ -16,6 +16,8 @@
 
 override DERIVATIVE: u32 = 0u;
 override FILTERS_VEC4: bool = false;
+// Stride 1 both ways: every tap reaches an output pixel, no division needed.
+override UNIT_STRIDE: bool = false;
 
 struct Params { gemm: GemmParams, geo: ConvGeometry }
 
@@ -56,9 +58,14 @@ fn source_pixel(r: ARow, t: Tap) -> i32 {
   let th = r.th - i32(t.kh);
   let tw = r.tw - i32(t.kw);
   if (t.kh >= g.k_h || th < 0 || tw < 0) { return -1; }
-  let oh = u32(th) / g.stride_h;
-  let ow = u32(tw) / g.stride_w;
-  if (oh * g.stride_h != u32(th) || ow * g.stride_w != u32(tw) || oh >= g.out_h || ow >= g.out_w) { return -1; }
+  var oh = u32(th);
+  var ow = u32(tw);
+  if (!UNIT_STRIDE) {
+    oh /= g.stride_h;
+    ow /= g.stride_w;
+    if (oh * g.stride_h != u32(th) || ow * g.stride_w != u32(tw)) { return -1; }
+  }
+  if (oh >= g.out_h || ow >= g.out_w) { return -1; }
   return i32(r.base + (oh * g.out_w + ow) * g.out_c);
 }
 

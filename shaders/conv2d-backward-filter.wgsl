@@ -33,8 +33,9 @@ fn taps() -> u32 { let g = params.geo; return g.k_h * g.k_w * g.in_c; }
 
 // Four consecutive rows: their taps, and what each row is (0 a tap, 1 the bias row, 2 past the end).
 struct AQuad { kh: vec4<u32>, kw: vec4<u32>, c: vec4<u32>, kind: vec4<u32> }
-// One pixel of the output: where its image starts and its window's top-left corner.
-struct KStep { base: u32, ih0: i32, iw0: i32 }
+// One pixel of the output: where its image starts, its window's top-left
+// corner, and (to step to the next pixel without dividing) its column.
+struct KStep { base: u32, ih0: i32, iw0: i32, ow: u32 }
 
 fn a_quad(q: u32) -> AQuad {
   let g = params.geo;
@@ -54,11 +55,31 @@ fn k_step(k: u32) -> KStep {
   let g = params.geo;
   let pixels = g.out_h * g.out_w;
   let p = k % pixels;
+  let ow = p % g.out_w;
   return KStep(
     (k / pixels) * g.in_h * g.in_w * g.in_c,
     i32((p / g.out_w) * g.stride_h) - i32(g.pad_top),
-    i32((p % g.out_w) * g.stride_w) - i32(g.pad_left),
+    i32(ow * g.stride_w) - i32(g.pad_left),
+    ow,
   );
+}
+
+// The next output pixel: along the row, then down, then into the next image.
+fn k_next(s: KStep) -> KStep {
+  let g = params.geo;
+  var n = s;
+  n.ow += 1u;
+  n.iw0 += i32(g.stride_w);
+  if (n.ow == g.out_w) {
+    n.ow = 0u;
+    n.iw0 = -i32(g.pad_left);
+    n.ih0 += i32(g.stride_h);
+    if (n.ih0 == i32(g.out_h * g.stride_h) - i32(g.pad_top)) {
+      n.ih0 = -i32(g.pad_top);
+      n.base += g.in_h * g.in_w * g.in_c;
+    }
+  }
+  return n;
 }
 
 fn lane_value(a: AQuad, j: u32, s: KStep) -> f32 {

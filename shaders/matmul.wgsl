@@ -69,6 +69,7 @@ fn a_row(row: u32) -> ARow { return row * (params.gemm.K / 4u); }
 fn b_col(col: u32) -> BCol { return col * (params.gemm.K / 4u); }
 fn a_quad(q: u32) -> AQuad { return q; }
 fn k_step(k: u32) -> KStep { return k; }
+fn k_next(k: KStep) -> KStep { return k + 1u; }
 fn load_a_k4(r: ARow, k: KStep) -> vec4<f32> { return a4[r + k / 4u]; }
 fn load_b_k4(c: BCol, k: KStep) -> vec4<f32> { return b4[c + k / 4u]; }
 fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> { return a4[k * (params.gemm.M / 4u) + q]; }

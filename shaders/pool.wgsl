@@ -1,5 +1,5 @@
 // 2-D max and average pooling over NHWC images, forward and backward, one
-// invocation per element (grid-stride). Windows follow lib/conv.wgsl; padding
+// invocation per pixel and all its channels (grid-stride). Windows follow lib/conv.wgsl; padding
 // never wins a max and is not counted in an average (TensorFlow's 'same').
 //
 // Max pooling records, per output, which tap of its window held the max
@@ -16,7 +16,7 @@ override MAX: bool = true;
 override DERIVATIVE: u32 = 0u;
 override WG: u32 = 64u;
 
-struct Params { geo: ConvGeometry, count: u32, stride: u32, _p0: u32, _p1: u32 }
+struct Params { geo: ConvGeometry, count: u32, stride: u32, _p0: u32, _p1: u32 }  // count: pixels
 
 @group(0) @binding(0) var<storage, read> x: array<f32>;               // forward: [batch, in_h, in_w, c]
 @group(0) @binding(1) var<storage, read_write> y: array<f32>;         // forward: [batch, out_h, out_w, c]
@@ -27,54 +27,63 @@ struct Params { geo: ConvGeometry, count: u32, stride: u32, _p0: u32, _p1: u32 }
 @group(0) @binding(6) var<storage, read_write> dx: array<f32>;        // backward: [batch, in_h, in_w, c]
 @group(0) @binding(7) var<storage, read> below: array<f32>;           // backward, DERIVATIVE: the pool's input
 
+// The taps of a window inside the image: kh in [x, y), kw in [z, w).
+fn taps_range(ih0: i32, iw0: i32) -> vec4<u32> {
+  let g = params.geo;
+  return vec4<u32>(
+    u32(max(-ih0, 0)), u32(clamp(i32(g.in_h) - ih0, 0, i32(g.k_h))),
+    u32(max(-iw0, 0)), u32(clamp(i32(g.in_w) - iw0, 0, i32(g.k_w))),
+  );
+}
+
+// One invocation per output pixel, every channel: the pixel's position is
+// worked out once (integer division is slow on software adapters), not per value.
 @compute @workgroup_size(WG)
 fn pool_forward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = params.geo;
-  for (var i = gid.x; i < params.count; i += params.stride) {
-    let c = i % g.in_c;
-    let pixel = i / g.in_c;
+  let channels = g.in_c;
+  for (var pixel = gid.x; pixel < params.count; pixel += params.stride) {
     let ow = pixel % g.out_w;
     let oh = (pixel / g.out_w) % g.out_h;
     let n = pixel / (g.out_w * g.out_h);
     let ih0 = i32(oh * g.stride_h) - i32(g.pad_top);
     let iw0 = i32(ow * g.stride_w) - i32(g.pad_left);
-    var best = 0.0;
-    var best_tap = 0u;
-    var found = false;
-    var sum = 0.0;
-    var taken = 0u;
-    for (var kh = 0u; kh < g.k_h; kh++) {
-      for (var kw = 0u; kw < g.k_w; kw++) {
-        let ih = ih0 + i32(kh);
-        let iw = iw0 + i32(kw);
-        if (!inside(g, ih, iw)) { continue; }
-        let v = x[((n * g.in_h + u32(ih)) * g.in_w + u32(iw)) * g.in_c + c];
-        if (!found || v > best) {
-          best = v;
-          best_tap = kh * g.k_w + kw;
-          found = true;
+    let r = taps_range(ih0, iw0);
+    let taken = f32(max((r.y - r.x) * (r.w - r.z), 1u));
+    let image = n * g.in_h;
+    for (var c = 0u; c < channels; c++) {
+      var best = 0.0;
+      var best_tap = 0u;
+      var found = false;
+      var sum = 0.0;
+      for (var kh = r.x; kh < r.y; kh++) {
+        let row = (image + u32(ih0 + i32(kh))) * g.in_w;
+        for (var kw = r.z; kw < r.w; kw++) {
+          let v = x[(row + u32(iw0 + i32(kw))) * channels + c];
+          if (!found || v > best) {
+            best = v;
+            best_tap = kh * g.k_w + kw;
+            found = true;
+          }
+          sum += v;
         }
-        sum += v;
-        taken += 1u;
       }
-    }
-    if (MAX) {
-      y[i] = best;
-      argmax[i] = f32(best_tap);
-    } else {
-      y[i] = sum / f32(max(taken, 1u));
+      let o = pixel * channels + c;
+      if (MAX) {
+        y[o] = best;
+        argmax[o] = f32(best_tap);
+      } else {
+        y[o] = sum / taken;
+      }
     }
   }
 }
 
 // Taps of an output window that lie inside the image (the average's divisor).
-fn taps_inside(oh: u32, ow: u32) -> u32 {
+fn taps_inside(oh: u32, ow: u32) -> f32 {
   let g = params.geo;
-  let ih0 = i32(oh * g.stride_h) - i32(g.pad_top);
-  let iw0 = i32(ow * g.stride_w) - i32(g.pad_left);
-  let rows = min(ih0 + i32(g.k_h), i32(g.in_h)) - max(ih0, 0);
-  let cols = min(iw0 + i32(g.k_w), i32(g.in_w)) - max(iw0, 0);
-  return u32(max(rows, 1) * max(cols, 1));
+  let r = taps_range(i32(oh * g.stride_h) - i32(g.pad_top), i32(ow * g.stride_w) - i32(g.pad_left));
+  return f32(max((r.y - r.x) * (r.w - r.z), 1u));
 }
 
 // The output rows (or columns) whose windows cover input row t − pad: oh·s ≤ t ≤ oh·s + k − 1.
@@ -83,12 +92,12 @@ fn covering(t: u32, k: u32, s: u32, outs: u32) -> vec2<u32> {
   return vec2<u32>(first, min(t / s + 1u, outs));
 }
 
+// One invocation per input pixel, every channel: the windows covering it are found once.
 @compute @workgroup_size(WG)
 fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = params.geo;
-  for (var i = gid.x; i < params.count; i += params.stride) {
-    let c = i % g.in_c;
-    let pixel = i / g.in_c;
+  let channels = g.in_c;
+  for (var pixel = gid.x; pixel < params.count; pixel += params.stride) {
     let iw = pixel % g.in_w;
     let ih = (pixel / g.in_w) % g.in_h;
     let n = pixel / (g.in_w * g.in_h);
@@ -96,19 +105,22 @@ fn pool_backward(@builtin(global_invocation_id) gid: vec3<u32>) {
     let tw = iw + g.pad_left;
     let rows = covering(th, g.k_h, g.stride_h, g.out_h);
     let cols = covering(tw, g.k_w, g.stride_w, g.out_w);
-    var sum = 0.0;
-    for (var oh = rows.x; oh < rows.y; oh++) {
-      for (var ow = cols.x; ow < cols.y; ow++) {
-        let o = ((n * g.out_h + oh) * g.out_w + ow) * g.in_c + c;
-        if (MAX) {
-          let tap = (th - oh * g.stride_h) * g.k_w + (tw - ow * g.stride_w);
-          if (u32(argmax_in[o]) == tap) { sum += dy[o]; }
-        } else {
-          sum += dy[o] / f32(taps_inside(oh, ow));
+    for (var c = 0u; c < channels; c++) {
+      var sum = 0.0;
+      for (var oh = rows.x; oh < rows.y; oh++) {
+        for (var ow = cols.x; ow < cols.y; ow++) {
+          let o = ((n * g.out_h + oh) * g.out_w + ow) * channels + c;
+          if (MAX) {
+            let tap = (th - oh * g.stride_h) * g.k_w + (tw - ow * g.stride_w);
+            if (u32(argmax_in[o]) == tap) { sum += dy[o]; }
+          } else {
+            sum += dy[o] / taps_inside(oh, ow);
+          }
         }
       }
+      let i = pixel * channels + c;
+      if (DERIVATIVE != 0u) { sum *= derivative_from_output(DERIVATIVE, below[i]); }
+      dx[i] = sum;
     }
-    if (DERIVATIVE != 0u) { sum *= derivative_from_output(DERIVATIVE, below[i]); }
-    dx[i] = sum;
   }
 }

@@ -38,4 +38,16 @@ export class Random {
   fill(n: number, lo = -1, hi = 1): Float32Array {
     return Float32Array.from({ length: n }, () => this.uniform(lo, hi));
   }
+
+  /** 0 … n−1 in a seeded random order (Fisher–Yates), as floats for GPU index buffers. */
+  permutation(n: number): Float32Array {
+    const p = Float32Array.from({ length: n }, (_, i) => i);
+    for (let i = n - 1; i > 0; i--) {
+      const j = this.int(i + 1);
+      const t = p[i]!;
+      p[i] = p[j]!;
+      p[j] = t;
+    }
+    return p;
+  }
 }

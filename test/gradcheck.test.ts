@@ -118,4 +118,59 @@ describe('gradient checks (finite differences)', () => {
       report.check(`loss gradient ${name}${fromLogits ? ' (logits)' : ''}`, name, grad, await numericGradient(meanLoss, pred), TOL);
     });
   }
+
+  // conv2d: L = Σ w ⊙ conv2d(x, k) + b; its three backward passes against central differences.
+  const CONV_CASES = [
+    { x: [2, 5, 6, 3], k: [3, 3], f: 4, strides: [1, 1], padding: 'valid' },
+    { x: [1, 7, 7, 2], k: [3, 2], f: 3, strides: [2, 2], padding: 'same' },
+    { x: [1, 6, 5, 1], k: [5, 5], f: 2, strides: [1, 2], padding: 'same' },
+  ] as const;
+  for (const k of CONV_CASES) {
+    it(`conv2d backward data, filter and bias: x [${k.x.join(', ')}] * ${k.k.join('×')}×${k.f} stride ${k.strides.join(',')} ${k.padding}`, async () => {
+      const rng = new Random(6);
+      const kShape = [...k.k, k.x[3], k.f];
+      const x = rng.fill(k.x.reduce((a: number, b) => a * b, 1));
+      const kernel = rng.fill(kShape.reduce((a: number, b) => a * b, 1));
+      const bias = rng.fill(k.f);
+      const opts = { strides: k.strides, padding: k.padding };
+      const forward = (xv: Float32Array, kv: Float32Array, bv: Float32Array) =>
+        cpu.conv2d(cpu.tensor(xv, k.x), cpu.tensor(kv, kShape), { ...opts, bias: cpu.tensor(bv, [k.f]) });
+      const y = forward(x, kernel, bias);
+      const w = rng.fill(y.size);
+      const dy = cpu.tensor(w, y.shape);
+      const dx = await read(cpu.conv2dBackwardData(dy, cpu.tensor(kernel, kShape), { ...opts, inputShape: k.x }));
+      const grads = cpu.conv2dBackwardFilter(cpu.tensor(x, k.x), dy, { ...opts, kernelSize: k.k, bias: true });
+      report.check('conv2d backward data', 'dx', dx, await numericGradient(async (v) => weighted(await read(forward(v, kernel, bias)), w), x), TOL);
+      report.check('conv2d backward filter', 'dKernel', await read(grads.kernel), await numericGradient(async (v) => weighted(await read(forward(x, v, bias)), w), kernel), TOL);
+      report.check('conv2d backward bias', 'dBias', await read(grads.bias!), await numericGradient(async (v) => weighted(await read(forward(x, kernel, v)), w), bias), TOL);
+    });
+  }
+
+  for (const kind of ['max', 'avg'] as const) {
+    for (const p of [{ pool: [2, 2], strides: [2, 2], padding: 'valid' }, { pool: [3, 3], strides: [2, 2], padding: 'same' }, { pool: [3, 2], strides: [1, 1], padding: 'same' }] as const) {
+      it(`pool_backward ${kind} ${p.pool.join('×')} stride ${p.strides.join(',')} ${p.padding}`, async () => {
+        const shape = [2, 7, 6, 3];
+        const rng = new Random(7);
+        // Distinct values at least 1e-2 apart, so a step of h never changes which one is the max.
+        const n = shape.reduce((a, b) => a * b, 1);
+        const x = Float32Array.from(rng.permutation(n), (v) => v * 1e-2 - n * 5e-3);
+        const opts = { kind, poolSize: p.pool, strides: p.strides, padding: p.padding };
+        const { output, argmax } = cpu.pool2d(cpu.tensor(x, shape), { ...opts, keepArgmax: true });
+        const w = rng.fill(output.size);
+        const L = async (v: Float32Array) => weighted(await read(cpu.pool2d(cpu.tensor(v, shape), opts).output), w);
+        const dx = await read(cpu.pool2dBackward(cpu.tensor(w, output.shape), { ...opts, inputShape: shape, ...(argmax ? { argmax } : {}) }));
+        report.check(`pool_backward ${kind}`, kind, dx, await numericGradient(L, x), TOL);
+      });
+    }
+  }
+
+  it('dropout_backward: the same mask as the forward pass, scaled by 1 / (1 − rate)', async () => {
+    const rng = new Random(8);
+    const x = rng.fill(300);
+    const w = rng.fill(300);
+    const opts = { rate: 0.4, seed: 11, step: cpu.tensor([5], [1]) };
+    const L = async (v: Float32Array) => weighted(await read(cpu.dropout(cpu.tensor(v, [300]), opts)), w);
+    const dx = await read(cpu.dropoutBackward(cpu.tensor(w, [300]), opts));
+    report.check('dropout_backward', 'dropout', dx, await numericGradient(L, x), TOL);
+  });
 });

@@ -1,8 +1,7 @@
 // The data the page trains on: the library's seeded 2-D sets, and the MNIST
 // digits from the binary asset the Vite plugin builds (see ../mnist-plugin.ts).
-import { MNIST_PIXELS, mnistSplit, oneHot, toyDataset, type LossName, type MnistSplit, type ToyName } from '../../src/index.js';
+import { MNIST_PIXELS, mnistSplit, targetsFor as libraryTargets, toyDataset, type LossName, type MnistSplit, type ModelTask, type ToyName } from '../../src/index.js';
 import type { Settings } from './settings.js';
-import { outputFor } from './settings.js';
 
 /** A labelled set: inputs [size × features] row-major, one class per sample. */
 export interface LabelledSet {
@@ -76,10 +75,12 @@ export async function mnistData(s: Settings): Promise<Prepared> {
   return { kind: 'mnist', features: MNIST_PIXELS, classes: 10, train, validation: split.test };
 }
 
-/** The targets a loss needs: a 0/1 column, one-hot rows, or integer labels. */
+/** What the labels ask of a model: two classes on the plane, ten digits. */
+export function taskOf(data: Pick<Prepared, 'classes'>): ModelTask {
+  return { kind: data.classes === 2 ? 'binary' : 'multiclass', classes: data.classes };
+}
+
+/** The targets a loss needs (a 0/1 column, one-hot rows, or integer labels), as the library's builder decides. */
 export function targetsFor(loss: LossName, set: LabelledSet, classes: number): { values: Float32Array; cols: number } {
-  const out = outputFor(loss, classes);
-  if (loss === 'sparseCategoricalCrossentropy') return { values: Float32Array.from(set.labels), cols: 1 };
-  if (out.units === 1) return { values: Float32Array.from(set.labels), cols: 1 };
-  return { values: oneHot(set.labels, classes), cols: classes };
+  return libraryTargets(taskOf({ classes }), loss, set.labels);
 }

@@ -7,7 +7,7 @@ import { probeWebGpu, backendFor } from './backends.js';
 import { comparePlan, timeOn, type CompareRun } from './compare.js';
 import { mnistData, toyData } from './data.js';
 import { byId, fmt, fmtRate, setText } from './dom.js';
-import { DEFAULTS, isMnist, lossChoices, outputFor, readSettings, type DatasetName } from './settings.js';
+import { DEFAULTS, isMnist, lossChoices, readSettings, type DatasetName } from './settings.js';
 import { Session, type EpochReport } from './session.js';
 import { BoundaryView } from './views/boundary.js';
 import { Curves } from './views/curves.js';
@@ -123,10 +123,8 @@ function syncLabels(): void {
 }
 
 function describeModel(s: Session): string {
-  const st = s.settings;
-  const out = outputFor(st.loss, s.prepared.classes);
-  const widths = [`${s.prepared.features}`, ...st.hidden.map((u) => `${u} ${st.activation}`), `${out.units} ${out.activation}`];
-  return `${widths.join(' → ')} · ${s.model.countParams().toLocaleString('en-US')} parameters (weights to learn)`;
+  const layers = [s.model.inputShape.join('×'), ...s.model.layerInfo().map((l) => l.description)];
+  return `${layers.join(' → ')} · ${s.model.countParams().toLocaleString('en-US')} parameters (weights to learn)`;
 }
 
 function describeData(s: Session): string {
@@ -182,7 +180,7 @@ async function drawViews(s: Session): Promise<void> {
   }
   await digitGrid.render(s.model);
   const [kernel] = await s.model.getWeights();
-  renderWeightImages(byId('weight-images'), kernel!, s.model.layerInfo()[0]!.units);
+  renderWeightImages(byId('weight-images'), kernel!, s.model.layerInfo()[0]!.outputShape[0]!);
   if (drawn) renderProbabilities(byId('probs'), await predictDrawn(s.model, drawn));
 }
 

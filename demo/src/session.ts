@@ -6,9 +6,8 @@
 // the GPU is idle and waiting for it.
 import {
   adam,
-  dense,
+  buildModel as buildFromSpec,
   momentum,
-  sequential,
   sgd,
   tensor,
   type Backend,
@@ -17,9 +16,9 @@ import {
   type Sequential,
   type Tensor,
 } from '../../src/index.js';
-import { targetsFor, type Prepared } from './data.js';
+import { targetsFor, taskOf, type Prepared } from './data.js';
 import { yieldToBrowser } from './dom.js';
-import { batchSizeFor, outputFor, type Settings } from './settings.js';
+import { batchSizeFor, type Settings } from './settings.js';
 
 export interface EpochReport {
   /** Epochs done so far in this session (1 after the first). */
@@ -45,14 +44,10 @@ export function optimizerFor(s: Settings): Optimizer {
   return sgd({ learningRate });
 }
 
+/** The model the settings describe, through the library's one model builder (the output layer follows the loss). */
 export function buildModel(s: Settings, data: Prepared, backend: Backend): Sequential {
-  const out = outputFor(s.loss, data.classes);
-  const input = { inputShape: [data.features] };
-  const model = sequential(
-    [
-      ...s.hidden.map((units, i) => dense({ units, activation: s.activation, ...(i === 0 ? input : {}) })),
-      dense({ units: out.units, activation: out.activation, ...(s.hidden.length === 0 ? input : {}) }),
-    ],
+  const model = buildFromSpec(
+    { inputShape: [data.features], hidden: s.hidden.map((units) => ({ type: 'dense', units })), activation: s.activation, task: taskOf(data), loss: s.loss },
     { backend, seed: s.seed },
   );
   model.compile({ optimizer: optimizerFor(s), loss: s.loss, metrics: ['accuracy'] });

@@ -36,12 +36,6 @@ export function lossChoices(dataset: DatasetName): { value: LossName; label: str
   return dataset === 'mnist' ? common : [{ value: 'binaryCrossentropy', label: 'binary cross-entropy (sigmoid)' }, ...common];
 }
 
-/** How many output units and which output activation a loss needs for `classes` classes. */
-export function outputFor(loss: LossName, classes: number): { units: number; activation: 'sigmoid' | 'softmax' } {
-  if (loss === 'binaryCrossentropy' || (loss === 'meanSquaredError' && classes === 2)) return { units: 1, activation: 'sigmoid' };
-  return { units: classes, activation: 'softmax' };
-}
-
 /** Samples per gradient step for a training mode. */
 export function batchSizeFor(s: Pick<Settings, 'mode' | 'batchSize'>, samples: number): number {
   if (s.mode === 'batch') return samples;

@@ -23,9 +23,12 @@
 struct GemmParams { M: u32, N: u32, K: u32, splits: u32, k_chunk: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 override SPLIT_K: bool = false;
-// Workgroup shape: WG_X invocations along N, WG_Y along M.
+// Workgroup shape: WG_X invocations along N, WG_Y along M; the register
+// forms may also put WG_Z splits of the reduction in one workgroup (a small
+// output then still fills the SIMD lanes of a software adapter).
 override WG_X: u32 = 8u;
 override WG_Y: u32 = 8u;
+override WG_Z: u32 = 1u;
 // Depth of the K slice gemm_tiled stages in workgroup memory per step.
 override TILE_K: u32 = 16u;
 // Invocations of gemm_reduce_splits.

@@ -13,7 +13,7 @@
 // Rows and columns past the edge read the last valid ones (in bounds,
 // finite) and are never stored, so the inner loops need no branch.
 
-@compute @workgroup_size(WG_X, WG_Y)
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn gemm_register_nn(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gemm_params();
   let row0 = gid.y * REG_ROWS;

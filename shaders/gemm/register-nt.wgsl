@@ -5,7 +5,7 @@
 //   BCol, fn b_col(col: u32) -> BCol               what a column needs, worked out once
 //   fn load_b_k4(c: BCol, s: KStep) -> vec4<f32>   op(B)[k..k+3, col], 0 past K
 
-@compute @workgroup_size(WG_X, WG_Y)
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn gemm_register_nt(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gemm_params();
   let row0 = gid.y * REG_ROWS;

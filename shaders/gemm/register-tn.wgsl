@@ -2,11 +2,12 @@
 // at a time: the form of Aᵀ·B, where A is stored as [K, M] (a weight
 // gradient: the reduction runs over the batch). See register-nn.wgsl for why.
 //
-// The instance adds, beside KStep, k_step (here for every k) and load_b_n4:
+// The instance adds, beside KStep, k_step and load_b_n4:
+//   fn k_next(s: KStep) -> KStep                   the step of k + 1 from that of k (no division per k)
 //   AQuad, fn a_quad(q: u32) -> AQuad              what rows 4q..4q+3 need, worked out once
 //   fn load_a_m4(a: AQuad, s: KStep) -> vec4<f32>  op(A)[4q..4q+3, k], 0 past M
 
-@compute @workgroup_size(WG_X, WG_Y)
+@compute @workgroup_size(WG_X, WG_Y, WG_Z)
 fn gemm_register_tn(@builtin(global_invocation_id) gid: vec3<u32>) {
   let g = gemm_params();
   let row0 = gid.y * REG_ROWS;
@@ -20,8 +21,8 @@ fn gemm_register_tn(@builtin(global_invocation_id) gid: vec3<u32>) {
   var acc: array<array<vec4<f32>, REG_VECS>, REG_ROWS>;
 
   // C[r..r+3, c..c+3] += Aᵀ[r..r+3, k] ⊗ B[k, c..c+3]
+  var s = k_step(kr.x);
   for (var k = kr.x; k < kr.y; k++) {
-    let s = k_step(k);
     var bk: array<vec4<f32>, REG_VECS>;
     for (var v = 0u; v < REG_VECS; v++) { bk[v] = load_b_n4(k, bq[v]); }
     for (var q = 0u; q < REG_ROWS / 4u; q++) {
@@ -33,6 +34,7 @@ fn gemm_register_tn(@builtin(global_invocation_id) gid: vec3<u32>) {
         acc[4u * q + 3u][v] = fma(vec4(av.w), bk[v], acc[4u * q + 3u][v]);
       }
     }
+    s = k_next(s);
   }
 
   for (var r = 0u; r < REG_ROWS; r++) {

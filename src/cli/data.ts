@@ -6,10 +6,10 @@ import { parseCsv } from '../datasets/csv.js';
 import { loadMnist } from '../datasets/mnist-node.js';
 import { MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
 import { TOY_DATASETS, toyDataset, type ToyName } from '../datasets/toy.js';
-import type { LayerActivation } from '../nn/layers.js';
+import { outputLayerFor, targetsFor, type Task as ModelTask } from '../nn/spec.js';
 import { UsageError } from './options.js';
 
-export type TaskKind = 'binary' | 'multiclass' | 'regression';
+export type TaskKind = ModelTask['kind'];
 
 export interface Samples {
   x: Float32Array;
@@ -18,12 +18,12 @@ export interface Samples {
   rows: number;
 }
 
-export interface Task {
+export interface Task extends ModelTask {
   name: string;
   description: string;
   inputs: number;
-  kind: TaskKind;
-  classes: number;
+  /** [height, width, channels] where the samples are images (MNIST): what convolutions need. */
+  imageShape?: number[];
   train: Samples;
   /** A fixed held-out set, where the data set has one (MNIST). */
   heldOut?: Samples;
@@ -37,6 +37,7 @@ export function loadTask(data: string, options: { label?: string; samples: numbe
       name: 'mnist',
       description: `MNIST digits: ${train.size} training, ${test.size} held out (fixed split), ${MNIST_PIXELS} pixels, ${MNIST_CLASSES} classes`,
       inputs: MNIST_PIXELS,
+      imageShape: [28, 28, 1],
       kind: 'multiclass',
       classes: MNIST_CLASSES,
       train: wrap(train),
@@ -85,33 +86,16 @@ export function defaultLoss(task: Task): LossName {
   return task.name === 'mnist' ? 'categoricalCrossentropy' : 'sparseCategoricalCrossentropy';
 }
 
-/** The output layer a loss needs for this task. */
-export function outputLayer(task: Task, loss: LossName): { units: number; activation: LayerActivation } {
-  switch (loss) {
-    case 'binaryCrossentropy':
-      return { units: 1, activation: 'sigmoid' };
-    case 'categoricalCrossentropy':
-    case 'sparseCategoricalCrossentropy':
-      return { units: task.classes, activation: 'softmax' };
-    case 'meanSquaredError':
-      return { units: 1, activation: task.kind === 'regression' ? 'linear' : 'sigmoid' };
-  }
-}
+/** The output layer a loss needs for this task (one rule for every entry point: nn/spec.ts). */
+export const outputLayer = outputLayerFor;
 
-/** The targets `fit` wants for this loss: one-hot rows, integer labels, or the values themselves. */
+/** The targets `fit` wants for this loss, refusing labels that do not suit it. */
 export function targets(task: Task, loss: LossName, labels: Float32Array): { values: Float32Array; cols: number } {
-  if (loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy') {
-    if (task.kind === 'regression') {
-      throw new UsageError(`--loss ${loss} needs integer class labels, but ${task.name} has continuous labels (use meanSquaredError)`);
-    }
-  }
-  if (loss === 'categoricalCrossentropy') {
-    const y = new Float32Array(labels.length * task.classes);
-    labels.forEach((l, i) => (y[i * task.classes + l] = 1));
-    return { values: y, cols: task.classes };
+  if ((loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy') && task.kind === 'regression') {
+    throw new UsageError(`--loss ${loss} needs integer class labels, but ${task.name} has continuous labels (use meanSquaredError)`);
   }
   if (loss === 'binaryCrossentropy' && task.kind === 'multiclass') {
     throw new UsageError(`--loss binaryCrossentropy needs 0/1 labels, but ${task.name} has ${task.classes} classes (use categoricalCrossentropy)`);
   }
-  return { values: labels, cols: 1 };
+  return targetsFor(task, loss, labels);
 }

@@ -8,6 +8,7 @@ import { loadTask } from './data.js';
 import { helpText, parseArgs, trainConfig, UsageError, type TrainConfig } from './options.js';
 import { Reporter } from './progress.js';
 import { finish, prepare, run } from './train.js';
+import type { Sequential } from '../nn/sequential.js';
 
 /** Errors found before any training: the user's input. One line, exit code 2. */
 class InputError extends Error {}
@@ -42,7 +43,7 @@ async function train(c: TrainConfig, reporter: Reporter): Promise<void> {
     const p = asInput(() => prepare(c, task, backend, { save: true }));
     reporter.info(`data: ${task.description}`);
     reporter.info(
-      `model: ${[p.model.inputSize, ...p.model.layerInfo().map((l) => `${l.units} ${l.activation}`)].join(' → ')} ` +
+      `model: ${describeLayers(p.model)} ` +
         `(${p.model.countParams().toLocaleString('en-US')} parameters) · ${p.loss} · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)}`,
     );
     if (c.load) reporter.info(`loaded: ${c.load}${p.trains ? `, training ${p.epochs} more epochs` : ', evaluating'}`);
@@ -101,6 +102,11 @@ async function compare(c: TrainConfig, reporter: Reporter): Promise<void> {
     { cpu: { losses: cpu.losses, seconds: cpu.seconds, accuracy: cpu.accuracy }, webgpu: { losses: gpu.losses, seconds: gpu.seconds, accuracy: gpu.accuracy }, maxWeightDifference: maxDiff, speedRatio: cpu.seconds / gpu.seconds },
     lines,
   );
+}
+
+/** "784 → 128 relu → 10 softmax", or "28×28×1 → conv 16 3×3 relu → maxpool 2×2 → … → 10 softmax". */
+function describeLayers(model: Sequential): string {
+  return [model.inputShape.join('×'), ...model.layerInfo().map((l) => l.description)].join(' → ');
 }
 
 function describeOptimizer(p: { optimizer: { kind: string; learningRate: number; momentum?: number } }): string {

@@ -1,7 +1,9 @@
 // Command-line options: one table gives each option its kind, default and
 // help line, so parsing, checking and --help never disagree.
-import { LOSSES, type LossName, type BackendName } from '../backend/backend.js';
+import { ACTIVATIONS, LOSSES, type ActivationName, type LossName, type BackendName } from '../backend/backend.js';
 import { OPTIMIZERS, type OptimizerName } from '../nn/optimizers.js';
+import { parseLayers, type LayerSpec } from '../nn/spec.js';
+import { MODEL_PRESETS, type ModelPreset } from './presets.js';
 import { TOY_DATASETS } from '../datasets/toy.js';
 
 /** Bad command-line input: printed as one line, exit code 2. */
@@ -9,7 +11,7 @@ export class UsageError extends Error {
   override name = 'UsageError';
 }
 
-type Kind = 'flag' | 'string' | 'int' | 'number' | 'list';
+type Kind = 'flag' | 'string' | 'int' | 'number';
 
 interface OptionSpec {
   kind: Kind;
@@ -25,8 +27,14 @@ export const OPTIONS: Record<string, OptionSpec> = {
   label: { kind: 'string', value: 'NAME', help: 'the CSV column holding the label (default: the last column)' },
   samples: { kind: 'int', value: 'N', default: '500', help: 'points generated for the 2-D data sets' },
   noise: { kind: 'number', value: 'X', default: '0.1', help: 'jitter of the 2-D data sets' },
-  layers: { kind: 'list', value: 'N,N,…', default: '128 (mnist), 16,16 (others)', help: 'hidden layer widths' },
-  activation: { kind: 'string', value: 'NAME', default: 'relu', help: 'hidden-layer activation', choices: ['relu', 'sigmoid', 'tanh'] },
+  model: { kind: 'string', value: 'NAME', default: 'mlp', help: `a model preset: ${Object.entries(MODEL_PRESETS).map(([k, v]) => `${k} (${v.help})`).join('; ')}`, choices: Object.keys(MODEL_PRESETS) },
+  layers: {
+    kind: 'string',
+    value: 'L,L,…',
+    default: "the preset's",
+    help: 'hidden layers, in order: N (dense, N units), convFxK (F filters K×K; add sS for stride S, same for same padding), maxpoolN / avgpoolN (N×N windows), flatten, dropoutR; :activation after a layer overrides --activation (e.g. 64,32:tanh or conv32x3,maxpool2,128)',
+  },
+  activation: { kind: 'string', value: 'NAME', default: 'relu', help: 'hidden-layer activation', choices: ACTIVATIONS },
   loss: { kind: 'string', value: 'NAME', default: 'from the labels', help: `loss: ${LOSSES.join(', ')}`, choices: LOSSES },
   optimizer: { kind: 'string', value: 'NAME', default: 'adam', help: 'optimizer', choices: OPTIMIZERS },
   lr: { kind: 'number', value: 'RATE', default: 'sgd/momentum 0.01, adam 0.001', help: 'learning rate' },
@@ -74,14 +82,6 @@ function convert(name: string, spec: OptionSpec, raw: string): string | number |
       if (name === 'noise' && v < 0) throw new UsageError(`--noise: must not be negative, got ${v}`);
       if (name === 'validation-split' && !(v > 0 && v < 1)) throw new UsageError(`--validation-split: must be between 0 and 1 (exclusive), got ${v}`);
       return v;
-    }
-    case 'list': {
-      const parts = raw.split(',').map((p) => p.trim());
-      const values = parts.map(Number);
-      values.forEach((v, i) => {
-        if (!Number.isInteger(v) || v <= 0) throw new UsageError(`${where}: '${parts[i]}' is not a positive whole number (in '${raw}')`);
-      });
-      return values;
     }
     default:
       if (spec.choices && !spec.choices.includes(raw)) throw new UsageError(`${where}: '${raw}' is not one of ${spec.choices.join(', ')}`);
@@ -133,8 +133,9 @@ export interface TrainConfig {
   label: string | undefined;
   samples: number;
   noise: number;
-  layers: number[] | undefined;
-  activation: 'relu' | 'sigmoid' | 'tanh';
+  model: ModelPreset | undefined;
+  layers: LayerSpec[] | undefined;
+  activation: ActivationName;
   loss: LossName | undefined;
   optimizer: OptimizerName;
   lr: number | undefined;
@@ -164,13 +165,24 @@ export function trainConfig(p: ParsedArgs): TrainConfig {
   }
   if (get<boolean>('no-save') && v.has('save')) throw new UsageError('--save and --no-save contradict each other');
   if (v.has('output') && !v.has('predict')) throw new UsageError('--output names where --predict writes; give --predict FILE.csv too');
+  if (v.has('load') && (v.has('layers') || v.has('model'))) throw new UsageError('--layers and --model build a new model; --load loads one: give one or the other');
+  let layers: LayerSpec[] | undefined;
+  const layersText = get<string>('layers');
+  if (layersText !== undefined) {
+    try {
+      layers = parseLayers(layersText);
+    } catch (e) {
+      throw new UsageError(`--layers: ${(e as Error).message}`);
+    }
+  }
   return {
     data: get<string>('data') ?? 'mnist',
     label: get<string>('label'),
     samples: get<number>('samples') ?? 500,
     noise: get<number>('noise') ?? 0.1,
-    layers: get<number[]>('layers'),
-    activation: (get<string>('activation') ?? 'relu') as TrainConfig['activation'],
+    model: get<ModelPreset>('model'),
+    layers,
+    activation: (get<string>('activation') ?? 'relu') as ActivationName,
     loss: get<LossName>('loss'),
     optimizer: (get<string>('optimizer') ?? 'adam') as OptimizerName,
     lr: get<number>('lr'),
@@ -209,6 +221,8 @@ export function helpText(): string {
     '',
     'Examples:',
     '  webgpu-train                                         784-128-10 MLP on MNIST, saved under models/',
+    `  webgpu-train --model cnn                             a convolutional network on MNIST: ${MODEL_PRESETS.cnn.layers}`,
+    '  webgpu-train --layers conv16x3,maxpool2,conv32x3,maxpool2,64 --epochs 5',
     '  webgpu-train --data spiral --layers 16,16 --activation tanh --lr 0.01 --epochs 200',
     '  webgpu-train --data houses.csv --label price --loss meanSquaredError --mode batch',
     '  webgpu-train --load models/mnist-… --predict digits.csv --output predictions.csv',

@@ -5,12 +5,13 @@ import type { Backend, LossName } from '../backend/backend.js';
 import { parseFeatureCsv } from '../datasets/csv.js';
 import { tensor } from '../host.js';
 import { checkSaveTarget, exportSafetensors, loadModel, saveModel } from '../io/files.js';
-import { dense } from '../nn/layers.js';
-import { sequential, type Sequential } from '../nn/model.js';
+import type { Sequential } from '../nn/sequential.js';
+import { buildModel, parseLayers, usesImages } from '../nn/spec.js';
 import { adam, sgd, type Optimizer } from '../nn/optimizers.js';
 import type { EpochLogs } from '../nn/history.js';
 import { defaultLoss, outputLayer, targets, type Samples, type Task } from './data.js';
 import { UsageError, type TrainConfig } from './options.js';
+import { MODEL_PRESETS } from './presets.js';
 import type { Reporter } from './progress.js';
 
 /** Everything checked and prepared before the first GPU dispatch. */
@@ -61,21 +62,20 @@ export function prepare(c: TrainConfig, task: Task, backend: Backend, options: {
     }
   } else {
     loss = c.loss ?? defaultLoss(task);
-    const hidden = c.layers ?? (task.name === 'mnist' ? [128] : [16, 16]);
-    const out = outputLayer(task, loss);
-    model = sequential(
-      [
-        ...hidden.map((units, i) => dense({ units, activation: c.activation, ...(i === 0 ? { inputShape: [task.inputs] } : {}) })),
-        dense({ units: out.units, activation: out.activation, ...(hidden.length === 0 ? { inputShape: [task.inputs] } : {}) }),
-      ],
-      { backend, seed: c.seed },
-    );
+    const preset = MODEL_PRESETS[c.model ?? 'mlp'];
+    const hidden = c.layers ?? parseLayers(task.name === 'mnist' ? preset.layers : (preset.otherLayers ?? preset.layers));
+    const images = usesImages(hidden);
+    if (images && !task.imageShape) {
+      throw new UsageError(`${c.layers ? '--layers' : '--model'}: convolution and pooling need images, but ${task.name} has ${task.inputs} features per sample`);
+    }
+    model = buildModel({ inputShape: images ? task.imageShape! : [task.inputs], hidden, activation: c.activation, task, loss }, { backend, seed: c.seed });
   }
   const optimizer = optimizerFor(c);
   model.compile({ optimizer, loss, metrics: ['accuracy'] });
 
   const trains = !c.load || c.epochs !== undefined;
-  const epochs = c.epochs ?? (task.name === 'mnist' ? 10 : 100);
+  const presetEpochs = MODEL_PRESETS[c.model ?? 'mlp'].epochs;
+  const epochs = c.epochs ?? (task.name === 'mnist' ? presetEpochs.mnist : presetEpochs.other);
   let train: Prepared['train'];
   let validation: Prepared['validation'];
   const all = task.train;

@@ -3,7 +3,7 @@
 import { existsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { basename, dirname, join, resolve } from 'node:path';
 import type { Backend } from '../backend/backend.js';
-import type { Sequential } from '../nn/model.js';
+import type { Sequential } from '../nn/sequential.js';
 import { describeModel, modelFromDescription } from './model-io.js';
 import { encodeSafetensors } from './safetensors.js';
 import { fromModelJson, toModelJson, weightsBytes, WEIGHTS_FILE, type ModelDescription } from './tfjs-format.js';

@@ -1,16 +1,20 @@
 // The TensorFlow.js layers format: model.json (a Keras Sequential topology and
 // a weights manifest) plus raw little-endian float32 weights, in manifest
-// order, kernels shaped [inputs, units]. tf.loadLayersModel reads what we
-// write, and we read Dense-only Sequentials that TensorFlow.js wrote.
-import type { LayerActivation } from '../nn/layers.js';
-import { LAYER_ACTIVATIONS } from '../nn/layers.js';
+// order, in Keras's layouts (dense kernels [inputs, units], conv kernels
+// [height, width, in channels, filters]). tf.loadLayersModel reads what we
+// write, and we read Sequentials of the layer classes we have (LAYER_CLASSES)
+// that TensorFlow.js or Keras wrote.
+import type { Layer } from '../nn/layer.js';
+import { LAYER_CLASSES } from '../nn/layers/index.js';
 
 export const WEIGHTS_FILE = 'weights.bin';
 
 /** What a saved model holds, independent of any backend. */
 export interface ModelDescription {
-  inputSize: number;
-  layers: { name: string; units: number; activation: LayerActivation; useBias: boolean }[];
+  /** One sample's shape. */
+  inputShape: number[];
+  /** Each layer's class, name and Keras config (snake_case keys). */
+  layers: { className: string; name: string; config: Record<string, unknown> }[];
   /** In Keras order: kernel, bias per layer. */
   weights: { name: string; shape: number[]; values: Float32Array }[];
   /** How the model was compiled, if it was (kept in userDefinedMetadata). */
@@ -43,22 +47,13 @@ export class ModelFormatError extends Error {
 
 export function toModelJson(d: ModelDescription, generatedBy: string): ModelJson {
   const layers = d.layers.map((l, i) => ({
-    class_name: 'Dense',
+    class_name: l.className,
     config: {
       name: l.name,
       trainable: true,
       dtype: 'float32',
-      ...(i === 0 ? { batch_input_shape: [null, d.inputSize] } : {}),
-      units: l.units,
-      activation: l.activation,
-      use_bias: l.useBias,
-      kernel_initializer: { class_name: 'GlorotUniform', config: { seed: null } },
-      bias_initializer: { class_name: 'Zeros', config: {} },
-      kernel_regularizer: null,
-      bias_regularizer: null,
-      activity_regularizer: null,
-      kernel_constraint: null,
-      bias_constraint: null,
+      ...(i === 0 ? { batch_input_shape: [null, ...d.inputShape] } : {}),
+      ...l.config,
     },
   }));
   return {
@@ -91,6 +86,41 @@ export function weightsBytes(d: ModelDescription): Uint8Array {
 
 const isObject = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
 
+/** One sample's shape from a Keras batch shape [null, ...], if it is one. */
+function sampleShape(v: unknown): number[] | undefined {
+  if (!Array.isArray(v) || v.length < 2) return undefined;
+  const rest = v.slice(1);
+  return rest.every((d) => typeof d === 'number' && Number.isInteger(d) && d > 0) ? (rest as number[]) : undefined;
+}
+
+/**
+ * The layers of a description, made from their configs, each built once for
+ * its input to learn its parameters' shapes. Throws ModelFormatError naming
+ * the file and the layer.
+ */
+export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, where: string): { layers: Layer[]; weightShapes: number[][] } {
+  const layers: Layer[] = [];
+  const weightShapes: number[][] = [];
+  let shape: readonly number[] = d.inputShape;
+  d.layers.forEach((l, i) => {
+    const make = LAYER_CLASSES[l.className];
+    if (!make) {
+      throw new ModelFormatError(`${where}: layer ${i + 1} ('${l.name}') is a ${l.className}; supported: ${Object.keys(LAYER_CLASSES).join(', ')}`);
+    }
+    try {
+      const layer = make({ ...l.config, name: l.name }, `layer '${l.name}'`);
+      const built = layer.build(shape, l.name, { seed: 0, index: i });
+      for (const p of built.params) weightShapes.push([...p.shape]);
+      shape = built.outputShape;
+      layers.push(layer);
+    } catch (e) {
+      if (e instanceof ModelFormatError) throw e;
+      throw new ModelFormatError(`${where}: layer ${i + 1} ('${l.name}', ${l.className}): ${(e as Error).message}`);
+    }
+  });
+  return { layers, weightShapes };
+}
+
 /**
  * Reads model.json text and the weight shards (in the manifest's path order)
  * back into a description. `where` names the file in errors.
@@ -106,42 +136,31 @@ export function fromModelJson(text: string, readShard: (path: string) => Uint8Ar
   // tf.Model.save nests the Keras model under model_config in some versions.
   const topology = isObject(json.modelTopology.model_config) ? json.modelTopology.model_config : json.modelTopology;
   if (topology.class_name !== 'Sequential') {
-    throw new ModelFormatError(`${where}: modelTopology is a ${String(topology.class_name)}, only a Sequential of Dense layers can be loaded`);
+    throw new ModelFormatError(`${where}: modelTopology is a ${String(topology.class_name)}; only a Sequential model can be loaded`);
   }
   const config = topology.config;
   const rawLayers = Array.isArray(config) ? config : isObject(config) && Array.isArray(config.layers) ? config.layers : undefined;
   if (!rawLayers || rawLayers.length === 0) throw new ModelFormatError(`${where}: the Sequential has no layers`);
 
-  let inputSize: number | undefined;
+  let inputShape: number[] | undefined;
   const layers: ModelDescription['layers'] = [];
   rawLayers.forEach((layer: unknown, i: number) => {
-    if (!isObject(layer) || !isObject(layer.config)) throw new ModelFormatError(`${where}: layer ${i + 1} is malformed`);
+    if (!isObject(layer) || !isObject(layer.config) || typeof layer.class_name !== 'string') throw new ModelFormatError(`${where}: layer ${i + 1} is malformed`);
     const c = layer.config;
+    const batchShape = sampleShape(c.batch_input_shape ?? c.batch_shape) ?? (Array.isArray(c.input_shape) ? sampleShape([null, ...c.input_shape]) : undefined);
     if (i === 0 && layer.class_name === 'InputLayer') {
-      const shape = (c.batch_input_shape ?? c.batch_shape) as unknown;
-      if (Array.isArray(shape) && typeof shape[1] === 'number') inputSize = shape[1];
+      inputShape = batchShape;
       return;
     }
-    if (layer.class_name !== 'Dense') {
-      throw new ModelFormatError(`${where}: layer ${i + 1} is a ${String(layer.class_name)}; only Dense layers are supported`);
+    if (layers.length === 0 && inputShape === undefined) {
+      if (!batchShape) throw new ModelFormatError(`${where}: the first layer has no batch_input_shape [null, …]`);
+      inputShape = batchShape;
     }
-    const shape = (c.batch_input_shape ?? c.batch_shape ?? (Array.isArray(c.input_shape) ? [null, ...c.input_shape] : undefined)) as unknown;
-    if (layers.length === 0 && inputSize === undefined) {
-      if (!Array.isArray(shape) || shape.length !== 2 || typeof shape[1] !== 'number') {
-        throw new ModelFormatError(`${where}: the first Dense layer has no [null, inputs] batch_input_shape`);
-      }
-      inputSize = shape[1];
-    }
-    const activation = (c.activation ?? 'linear') as string;
-    if (!(LAYER_ACTIVATIONS as readonly string[]).includes(activation)) {
-      throw new ModelFormatError(`${where}: layer '${String(c.name)}' has activation '${activation}'; supported: ${LAYER_ACTIVATIONS.join(', ')}`);
-    }
-    if (typeof c.units !== 'number' || !Number.isInteger(c.units) || c.units < 1) {
-      throw new ModelFormatError(`${where}: layer '${String(c.name)}' has no valid units`);
-    }
-    layers.push({ name: String(c.name ?? `dense_${layers.length + 1}`), units: c.units, activation: activation as LayerActivation, useBias: c.use_bias !== false });
+    const { batch_input_shape: _b, batch_shape: _s, input_shape: _i, name, trainable: _t, dtype: _d, ...rest } = c;
+    layers.push({ className: layer.class_name, name: String(name ?? `${layer.class_name.toLowerCase()}_${layers.length + 1}`), config: rest });
   });
-  if (inputSize === undefined) throw new ModelFormatError(`${where}: the input size is not given`);
+  if (inputShape === undefined) throw new ModelFormatError(`${where}: the input shape is not given`);
+  const { weightShapes: expected } = layersOf({ inputShape, layers }, where);
 
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) throw new ModelFormatError(`${where}: no weightsManifest`);
@@ -157,13 +176,6 @@ export function fromModelJson(text: string, readShard: (path: string) => Uint8Ar
     }
   }
   const bytes = concat(shards);
-  const expected: number[][] = [];
-  let fanIn = inputSize;
-  for (const l of layers) {
-    expected.push([fanIn, l.units]);
-    if (l.useBias) expected.push([l.units]);
-    fanIn = l.units;
-  }
   if (specs.length !== expected.length) {
     throw new ModelFormatError(`${where}: the manifest lists ${specs.length} weights, the layers need ${expected.length}`);
   }
@@ -185,7 +197,7 @@ export function fromModelJson(text: string, readShard: (path: string) => Uint8Ar
   });
   const meta = isObject(json.userDefinedMetadata) && isObject(json.userDefinedMetadata.webgpuTrain) ? json.userDefinedMetadata.webgpuTrain : undefined;
   const training = meta && isObject(meta.training) ? (meta.training as ModelDescription['training']) : undefined;
-  return { inputSize, layers, weights, ...(training ? { training } : {}) };
+  return { inputShape, layers, weights, ...(training ? { training } : {}) };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

@@ -1,8 +1,15 @@
-export { dense, LAYER_ACTIVATIONS, type Dense, type DenseConfig, type LayerActivation } from './layers.js';
+export { dense, Dense, type DenseConfig } from './layers/dense.js';
+export { conv2d, Conv2D, type Conv2dConfig } from './layers/conv2d.js';
+export { maxPooling2d, averagePooling2d, Pooling2D, type Pooling2dConfig } from './layers/pooling.js';
+export { flatten, Flatten, type FlattenConfig } from './layers/flatten.js';
+export { dropout, Dropout, type DropoutConfig } from './layers/dropout.js';
+export { LAYER_CLASSES } from './layers/index.js';
+export { LAYER_ACTIVATIONS, type LayerActivation } from './activations.js';
+export type { Layer, BuiltLayer, ParamSpec, ForwardArgs, ForwardResult, BackwardArgs } from './layer.js';
 export { INITIALIZERS, type InitializerName } from './initializers.js';
 export { sgd, momentum, adam, OPTIMIZERS, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
 export { History, type EpochLogs } from './history.js';
-export type { DataInput, Matrix } from './data.js';
+export type { DataInput, NestedArray, Matrix } from './data.js';
 export {
   Sequential,
   sequential,
@@ -13,4 +20,16 @@ export {
   type BatchLogs,
   type EvaluateResult,
   type MetricName,
-} from './model.js';
+  type LayerInfo,
+} from './sequential.js';
+export {
+  buildModel,
+  parseLayers,
+  formatLayers,
+  usesImages,
+  outputLayerFor,
+  targetsFor,
+  type LayerSpec,
+  type ModelSpec,
+  type Task as ModelTask,
+} from './spec.js';

@@ -23,7 +23,7 @@ beforeAll(() => {
   mkdirSync(join(dir, 'notjson'));
   file('notjson/model.json', '{ this is not json');
   mkdirSync(join(dir, 'conv'));
-  file('conv/model.json', JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Conv2D', config: { name: 'conv' } }] } }, weightsManifest: [] }));
+  file('conv/model.json', JSON.stringify({ modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'LSTM', config: { name: 'lstm', units: 4, batch_input_shape: [null, 5, 2] } }] } }, weightsManifest: [] }));
   mkdirSync(join(dir, 'short'));
   file('short/model.json', JSON.stringify({
     modelTopology: { class_name: 'Sequential', config: { layers: [{ class_name: 'Dense', config: { name: 'd', units: 1, activation: 'sigmoid', use_bias: true, batch_input_shape: [null, 2] } }] } },
@@ -43,7 +43,12 @@ const CASES: [string, string[], RegExp][] = [
   ['a zero count', ['--epochs', '0'], /^webgpu-train: --epochs: must be at least 1, got 0$/],
   ['a negative count', ['--batch-size', '-4'], /^webgpu-train: --batch-size: must be at least 1, got -4$/],
   ['a fractional count', ['--epochs', '2.5'], /^webgpu-train: --epochs: '2.5' is not a whole number$/],
-  ['a bad layer list', ['--layers', '64,x'], /^webgpu-train: --layers: 'x' is not a positive whole number \(in '64,x'\)$/],
+  ['a bad layer list', ['--layers', '64,x'], /^webgpu-train: --layers: 'x' is not a layer; write N \(dense\), convFxK\[sS\]\[same\], maxpoolN.*$/],
+  ['an unknown activation in a layer list', ['--layers', '64:gelu'], /^webgpu-train: --layers: '64:gelu': unknown activation 'gelu'; valid: linear, relu, sigmoid, tanh, softmax$/],
+  ['convolutions on data that are not images', ['--data', 'xor', '--layers', 'conv8x3,16'], /^webgpu-train: --layers: convolution and pooling need images, but xor has 2 features per sample$/],
+  ['a kernel larger than its input', ['--layers', 'conv8x3,maxpool2,conv8x3,maxpool2,conv8x9'], /^webgpu-train: conv2d 'conv2d_3': a 9×9 kernel does not fit in its 5×5 input with padding 'valid' \(use padding 'same' or a smaller kernel\)$/],
+  ['a preset and a loaded model', ['--model', 'cnn', '--load', join(dir, 'short')], /^webgpu-train: --layers and --model build a new model; --load loads one: give one or the other$/],
+  ['an unknown preset', ['--model', 'resnet'], /^webgpu-train: --model: 'resnet' is not one of mlp, cnn$/],
   ['a bad choice', ['--optimizer', 'rmsprop'], /^webgpu-train: --optimizer: 'rmsprop' is not one of sgd, momentum, adam$/],
   ['a zero learning rate', ['--lr', '0'], /^webgpu-train: --lr: the learning rate must be greater than 0, got 0$/],
   ['conflicting batch options', ['--mode', 'sgd', '--batch-size', '8'], /^webgpu-train: --mode sgd fixes the batch size \(1\)/],
@@ -53,7 +58,7 @@ const CASES: [string, string[], RegExp][] = [
   ['a non-number in the CSV', ['--data', join(dir, 'nan.csv')], /^webgpu-train: .*nan\.csv line 3, column 2 \('b'\): 'x' is not a number$/],
   ['an unknown label column', ['--data', join(dir, 'good.csv'), '--label', 'price'], /no column named 'price' \(columns: a, b, label\)$/],
   ['model.json that is not JSON', ['--data', 'xor', '--load', join(dir, 'notjson')], /^webgpu-train: .*notjson\/model\.json: not valid JSON/],
-  ['a model that is not a Dense Sequential', ['--data', 'xor', '--load', join(dir, 'conv')], /^webgpu-train: .*conv\/model\.json: layer 1 is a Conv2D; only Dense layers are supported$/],
+  ['a model with a layer class we do not have', ['--data', 'xor', '--load', join(dir, 'conv')], /^webgpu-train: .*conv\/model\.json: layer 1 \('lstm'\) is a LSTM; supported: Dense, Conv2D, MaxPooling2D, AveragePooling2D, Flatten, Dropout$/],
   ['a weights file of the wrong size', ['--data', 'xor', '--load', join(dir, 'short')], /^webgpu-train: .*short\/model\.json: the weights files hold 8 bytes, the model needs 12 \(3 float32 values\)$/],
   ['a model directory that does not exist', ['--data', 'xor', '--load', join(dir, 'nothing')], /^webgpu-train: load: .*nothing\/model\.json does not exist$/],
   ['saving over a non-empty directory', ['--data', 'xor', '--epochs', '1', '--save', join(dir, 'full')], /^webgpu-train: --save: .*full exists and is not empty \(use --force to replace it\)$/],

@@ -4,7 +4,6 @@ import type { Sequential } from '../../../src/index.js';
 import { tensor } from '../../../src/index.js';
 import type { LabelledSet, Prepared } from '../data.js';
 import { CLASS_COLORS, paintField } from './colors.js';
-import { hiddenOutputs, layerWeights } from './forward.js';
 
 /** Grid cells per side for the boundary (predicted on the model's backend) and for each neuron (on the CPU). */
 const GRID = 64;
@@ -105,8 +104,11 @@ export class BoundaryView {
       this.neurons.textContent = 'No hidden layers: the model is a single layer, and its boundary can only be a straight line.';
       return;
     }
-    const layers = layerWeights(await model.getWeights(), info, 2).slice(0, hidden);
-    const outs = hiddenOutputs(layers, this.neuronGrid, NEURON_GRID * NEURON_GRID);
+    // Every layer's output over the grid, from the model itself.
+    const outputs = await model.predictLayers(tensor(this.neuronGrid, [NEURON_GRID * NEURON_GRID, 2]));
+    const outs = await Promise.all(outputs.slice(0, hidden).map((t) => t.data()));
+    for (const t of outputs) t.dispose();
+    const layers = info.slice(0, hidden).map((l) => ({ units: l.outputShape[0]!, activation: l.activation }));
     const rows = this.ensureNeuronCanvases(layers.map((l) => l.units));
     outs.forEach((out, l) => {
       const units = layers[l]!.units;

@@ -378,7 +378,7 @@ export class WebGpuBackend implements Backend {
       ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
       DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
     };
-    this.gemm(SHADERS.matmul, { M, N, K, form, kernel, splitBelow: 0 }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c }, []);
+    this.gemm(SHADERS.matmul, { M, N, K, form, kernel, split: false }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c }, []);
     return c;
   }
 
@@ -388,12 +388,12 @@ export class WebGpuBackend implements Backend {
    */
   private gemm(
     source: KernelSource,
-    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; splitBelow: number },
+    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean },
     constants: Constants,
     bindings: Record<number, GpuTensor | undefined>,
     instanceUniforms: ReadonlyArray<readonly ['u32' | 'f32', number]>,
   ): GemmChoice {
-    const choice = chooseGemm({ ...r, tiled: this.tiled, minChunk: this.isSoftwareAdapter ? 256 : 128 });
+    const choice = chooseGemm({ ...r, tiled: this.tiled, software: this.isSoftwareAdapter });
     const uniform = uniformData([...gemmParams(r.M, r.N, r.K, choice), ...instanceUniforms]);
     const partials = choice.splits > 1 ? this.allocate([choice.splits * r.M * r.N], 'gemm partial sums') : undefined;
     this.run(source, choice.entryPoint, { ...constants, ...choice.constants }, { ...bindings, 7: partials }, uniform, choice.workgroups);
@@ -425,7 +425,7 @@ export class WebGpuBackend implements Backend {
       CHANNELS_VEC4: g.inC % 4 === 0,
       FILTERS_VEC4: g.outC % 4 === 0,
     };
-    const r = { M, N: g.outC, K: g.kH * g.kW * g.inC, form: 'nn' as const, kernel: this.convKernel(), splitBelow: 0 };
+    const r = { M, N: g.outC, K: g.kH * g.kW * g.inC, form: 'nn' as const, kernel: this.convKernel(), split: false };
     this.gemm(SHADERS.conv2dForward, r, constants, { 0: gx, 1: gk, 2: bias, 3: y }, geometryFields(g));
     return y;
   }
@@ -440,8 +440,9 @@ export class WebGpuBackend implements Backend {
     const constants: Constants = {
       DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
       FILTERS_VEC4: g.outC % 4 === 0,
+      UNIT_STRIDE: g.strideH === 1 && g.strideW === 1,
     };
-    const r = { M: g.batch * g.inH * g.inW, N: g.inC, K: g.kH * g.kW * g.outC, form: 'nt' as const, kernel: this.convKernel(), splitBelow: 0 };
+    const r = { M: g.batch * g.inH * g.inW, N: g.inC, K: g.kH * g.kW * g.outC, form: 'nt' as const, kernel: this.convKernel(), split: false };
     this.gemm(SHADERS.conv2dBackwardData, r, constants, { 0: gdy, 1: gk, 2: below, 3: dx }, geometryFields(g));
     return dx;
   }
@@ -458,8 +459,7 @@ export class WebGpuBackend implements Backend {
     const constants: Constants = { HAS_BIAS: withBias, CHANNELS_VEC4: g.inC % 4 === 0, FILTERS_VEC4: g.outC % 4 === 0 };
     // The reduction runs over every output pixel of the batch while the output
     // is a few hundred values: split it until the device has work for every core.
-    const splitBelow = this.isSoftwareAdapter ? 16 : 256;
-    const r = { M: taps + (withBias ? 1 : 0), N: g.outC, K, form: 'tn' as const, kernel: this.convKernel(), splitBelow };
+    const r = { M: taps + (withBias ? 1 : 0), N: g.outC, K, form: 'tn' as const, kernel: this.convKernel(), split: true };
     this.gemm(SHADERS.conv2dBackwardFilter, r, constants, { 0: gx, 1: gdy, 3: kernel, 5: bias }, geometryFields(g));
     return bias ? { kernel, bias } : { kernel };
   }
@@ -471,8 +471,9 @@ export class WebGpuBackend implements Backend {
     const keep = options.kind === 'max' && !!options.keepArgmax;
     const argmax = keep ? this.allocate(outputShapeOf(g), 'pool2d') : undefined;
     if (output.size > 0) {
-      const { groups, stride } = this.strided(output.size);
-      const uniform = uniformData([...geometryFields(g), ['u32', output.size], ['u32', stride]]);
+      const pixels = g.batch * g.outH * g.outW;
+      const { groups, stride } = this.strided(pixels);
+      const uniform = uniformData([...geometryFields(g), ['u32', pixels], ['u32', stride]]);
       this.run(SHADERS.pool, 'pool_forward', { MAX: options.kind === 'max', WG }, { 0: gx, 1: output, 2: argmax }, uniform, [groups]);
     }
     return argmax ? { output, argmax } : { output };
@@ -485,8 +486,9 @@ export class WebGpuBackend implements Backend {
     const below = options.derivativeOf ? this.own(options.derivativeOf.output, 'pool2dBackward') : undefined;
     const dx = this.allocate(options.inputShape, 'pool2dBackward');
     if (dx.size > 0) {
-      const { groups, stride } = this.strided(dx.size);
-      const uniform = uniformData([...geometryFields(g), ['u32', dx.size], ['u32', stride]]);
+      const pixels = g.batch * g.inH * g.inW;
+      const { groups, stride } = this.strided(pixels);
+      const uniform = uniformData([...geometryFields(g), ['u32', pixels], ['u32', stride]]);
       const constants = { MAX: options.kind === 'max', DERIVATIVE: derivativeCode(options.derivativeOf), WG };
       this.run(SHADERS.pool, 'pool_backward', constants, { 4: gdy, 5: argmax, 6: dx, 7: below }, uniform, [groups]);
     }

@@ -10,30 +10,6 @@ export interface MatmulTiling {
 
 export const MATMUL_BLOCK = 4; // outputs per invocation along each axis (const BLOCK in matmul.wgsl)
 
-export const REGISTER_DEFAULT: MatmulTiling = { wgX: 4, wgY: 4, tileK: 1 };
-
-/**
- * Square register blocks tried for matmul_register, largest first (REG_ROWS =
- * REG_COLS). 32×32 ran no faster than 16×16 and took llvmpipe about 20 s to
- * compile; 16×16 takes a few seconds, once per shape class.
- */
-const REGISTER_BLOCKS = [16, 8, 4];
-/** Workgroups a dispatch should have at least, so every core of a software adapter gets several. */
-const MIN_WORKGROUPS = 8;
-
-/**
- * The largest register block that still leaves enough workgroups: bigger
- * blocks do more fmas per load (on llvmpipe at 1024³, 16×16 ran about 1.6×
- * the speed of 8×8), but too few workgroups leave cores idle.
- */
-export function registerBlock(M: number, N: number, t: MatmulTiling = REGISTER_DEFAULT): number {
-  for (const b of REGISTER_BLOCKS) {
-    const groups = Math.ceil(N / (b * t.wgX)) * Math.ceil(M / (b * t.wgY));
-    if (groups >= MIN_WORKGROUPS) return b;
-  }
-  return REGISTER_BLOCKS[REGISTER_BLOCKS.length - 1]!;
-}
-
 export const TILED_DEFAULT: MatmulTiling = { wgX: 8, wgY: 8, tileK: 16 };
 export const NAIVE_DEFAULT: MatmulTiling = { wgX: 16, wgY: 16, tileK: 1 };
 

@@ -1,27 +1,30 @@
-// A Sequential model: a stack of dense layers trained by gradient descent.
+// A Sequential model: a stack of layers trained by gradient descent. It knows
+// layers only through the contract of layer.ts, and their parameters only as
+// views into its parameter store (params.ts).
 //
 // Training never round-trips through the CPU inside an epoch. fit() uploads
 // the data set once, records one training step per batch size as a plan
-// (gather the batch → forward → loss → backward → update, over fixed
-// buffers), and each epoch writes a shuffled permutation, replays the plan
-// for every batch, and submits once. Loss and accuracy sums accumulate on the
-// device and are read back once per epoch.
-import type { Backend, AccuracyKind, LossName, Plan } from '../backend/backend.js';
+// (gather the batch → forward → loss → backward → one optimizer update over
+// every parameter, over fixed buffers), and each epoch writes a shuffled
+// permutation, replays the plan for every batch, and submits once. Loss and
+// accuracy sums accumulate on the device and are read back once per epoch.
+import type { AccuracyKind, Backend, DerivativeOf, LossName, Plan } from '../backend/backend.js';
 import { LOSSES } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
-import { Random } from '../random.js';
-import type { Tensor } from '../tensor.js';
 import { defaultAccuracy } from '../backend/shapes.js';
+import { Random } from '../random.js';
+import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { checkFinite, sliceRows, toMatrix, type DataInput, type Matrix } from './data.js';
 import { History, type EpochLogs } from './history.js';
-import { initialize } from './initializers.js';
-import type { Dense } from './layers.js';
+import type { LayerActivation } from './activations.js';
+import type { BuiltLayer, Layer } from './layer.js';
+import { ParamStore, type FlatTensors } from './params.js';
 import { applyUpdate, createState, resolveOptimizer, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers.js';
 
 export interface SequentialOptions {
   /** Where the math runs. Default: the CPU reference backend. */
   backend?: Backend;
-  /** Seeds the initial weights and the shuffles: the same seed trains the same model on every backend. */
+  /** Seeds the initial weights, the shuffles and dropout: the same seed trains the same model on every backend. */
   seed?: number;
 }
 
@@ -72,12 +75,21 @@ export interface EvaluateResult {
   accuracy: number;
 }
 
-interface LayerParams {
-  spec: Dense;
+/** A layer of a built model, as summaries and model files describe it. */
+export interface LayerInfo {
   name: string;
-  inputs: number;
-  kernel: Tensor;
-  bias: Tensor | undefined;
+  /** The Keras / TensorFlow.js class: 'Dense', 'Conv2D', … */
+  className: string;
+  /** One sample's output shape. */
+  outputShape: Shape;
+  /** 'linear' for layers without an activation. */
+  activation: LayerActivation;
+  /** Parameters the layer holds. */
+  params: number;
+  /** One line, e.g. "conv 32 3×3 relu". */
+  description: string;
+  /** The configuration as Keras writes it (snake_case), without name and input shape. */
+  config: Record<string, unknown>;
 }
 
 interface Compiled {
@@ -85,12 +97,16 @@ interface Compiled {
   loss: LossName;
   reportAccuracy: boolean;
   accuracy: AccuracyKind;
-  /** The loss takes the last layer's pre-activation (sigmoid/softmax fused into the loss). */
+  /** The loss takes the head layer's pre-activation (sigmoid/softmax fused into the loss). */
   fromLogits: boolean;
-  /** Optimizer state, one per parameter in getWeights order. */
-  state: OptimizerState[];
-  /** Adam's step count t, on the device. */
+  /** Gradients, in the parameter store's layout. */
+  grads: FlatTensors;
+  /** Optimizer state over the whole store (flat tensors). */
+  state: OptimizerState;
+  /** The training step t, on the device: Adam's bias correction and dropout's masks read it. */
   step: Tensor;
+  /** Whether anything reads the step, so that each training step advances it. */
+  advancesStep: boolean;
 }
 
 /** A data set resident on the backend, with the permutation and cursor that batches read. */
@@ -102,77 +118,99 @@ interface DeviceData {
   rows: number;
 }
 
+/** What a forward pass leaves for the backward pass. */
+interface Activations {
+  /** acts[0] is the input; acts[i + 1] the output of layer i. */
+  acts: Tensor[];
+  saved: Tensor[][];
+}
+
 const DEFAULT_BATCH = 32;
-/** Rows per chunk for predict and evaluate. */
+/** Most rows predict and evaluate run at once. */
 const INFERENCE_CHUNK = 1024;
+/** Largest activation tensor predict and evaluate make (values): chunks shrink for wide layers. */
+const INFERENCE_VALUES = 8 * 1024 * 1024;
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
 export class Sequential {
   readonly backend: Backend;
-  readonly layers: readonly Dense[];
-  readonly inputSize: number;
-  readonly outputSize: number;
+  readonly layers: readonly Layer[];
+  /** One sample's shape in and out. */
+  readonly inputShape: Shape;
+  readonly outputShape: Shape;
+  /** The seed the model was built with. */
+  readonly seed: number;
   /** Set from a callback to end fit after the current epoch. */
   stopTraining = false;
-  private readonly params: LayerParams[] = [];
+  private readonly built: BuiltLayer[] = [];
+  private readonly store: ParamStore;
+  /** The last layer that is not a reshape: its activation is the model's output activation. */
+  private readonly head: number;
+  /** The lowest layer with parameters: no gradient flows below it. */
+  private readonly lowestTrainable: number;
   private compiled: Compiled | undefined;
   private readonly shuffleRng: Random;
   private disposed = false;
 
-  constructor(layers: readonly Dense[], options: SequentialOptions = {}) {
+  constructor(layers: readonly Layer[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('sequential: a model needs at least one layer');
+    layers.forEach((l, i) => {
+      if (!l || typeof l.build !== 'function') throw new Error(`sequential: layer ${i + 1} is not a layer (make layers with dense(), conv2d(), …)`);
+    });
     const first = layers[0]!;
     if (!first.inputShape) {
-      throw new Error(`sequential: the first layer needs inputShape, e.g. dense({ units: ${first.units}, inputShape: [10] })`);
+      const hint = first.className === 'Dense' ? `dense({ units: ${(first as unknown as { units: number }).units}, inputShape: [10] })` : `${first.defaultNamePrefix}({ …, inputShape: [28, 28, 1] })`;
+      throw new Error(`sequential: the first layer needs inputShape, e.g. ${hint}`);
     }
     this.backend = options.backend ?? new CpuBackend();
     this.layers = layers;
-    const seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
-    const initRng = new Random(seed);
-    this.shuffleRng = new Random(seed ^ 0x5bd1e995);
+    this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
+    this.shuffleRng = new Random(this.seed ^ 0x5bd1e995);
 
-    let inputs = first.inputShape[0]!;
-    this.inputSize = inputs;
-    layers.forEach((spec, i) => {
-      const name = spec.name ?? `dense_${i + 1}`;
-      if (spec.kind !== 'dense') throw new Error(`sequential: layer ${i + 1} is not a dense layer`);
-      if (i > 0 && spec.inputShape && spec.inputShape[0] !== inputs) {
-        throw new Error(`sequential: layer '${name}' has inputShape [${spec.inputShape[0]}], but the layer before it outputs ${inputs} values`);
+    const counts = new Map<string, number>();
+    let shape: Shape = first.inputShape;
+    this.inputShape = shape;
+    layers.forEach((layer, i) => {
+      const n = (counts.get(layer.defaultNamePrefix) ?? 0) + 1;
+      counts.set(layer.defaultNamePrefix, n);
+      const name = layer.name ?? `${layer.defaultNamePrefix}_${n}`;
+      if (i > 0 && layer.inputShape && formatShape(layer.inputShape) !== formatShape(shape)) {
+        const out = shape.length === 1 ? `${shape[0]} values` : formatShape(shape);
+        throw new Error(`sequential: layer '${name}' has inputShape ${formatShape(layer.inputShape)}, but the layer before it outputs ${out}`);
       }
-      if (i < layers.length - 1 && spec.activation === 'softmax') {
-        throw new Error(`sequential: layer '${name}': softmax is only supported on the last layer`);
-      }
-      const kernel = initialize(spec.kernelInitializer, inputs, spec.units, inputs * spec.units, initRng);
-      const bias = spec.useBias ? initialize(spec.biasInitializer, spec.units, spec.units, spec.units, initRng) : undefined;
-      this.params.push({
-        spec,
-        name,
-        inputs,
-        kernel: this.backend.tensor(kernel, [inputs, spec.units]),
-        bias: bias ? this.backend.tensor(bias, [spec.units]) : undefined,
-      });
-      inputs = spec.units;
+      const built = layer.build(shape, name, { seed: this.seed, index: i });
+      this.built.push(built);
+      shape = built.outputShape;
     });
-    const names = this.params.map((p) => p.name);
+    this.outputShape = shape;
+    const names = this.built.map((l) => l.name);
     const dup = names.find((n, i) => names.indexOf(n) !== i);
-    if (dup) {
-      this.disposeParams();
-      throw new Error(`sequential: two layers are named '${dup}'`);
-    }
-    this.outputSize = inputs;
+    if (dup) throw new Error(`sequential: two layers are named '${dup}'`);
+    let head = this.built.length - 1;
+    while (head >= 0 && this.built[head]!.reshapeOnly) head--;
+    this.head = head;
+    this.built.forEach((l, i) => {
+      if (l.activation === 'softmax' && i !== this.head) {
+        throw new Error(`sequential: layer '${l.name}': softmax is only supported on the last layer`);
+      }
+    });
+    const trainable = this.built.findIndex((l) => l.params.length > 0);
+    this.lowestTrainable = trainable < 0 ? this.built.length : trainable;
+    this.store = new ParamStore(this.backend, this.built, new Random(this.seed));
   }
 
-  private get last(): LayerParams {
-    return this.params[this.params.length - 1]!;
+  /** Values per sample in and out. */
+  get inputSize(): number {
+    return sizeOf(this.inputShape);
+  }
+  get outputSize(): number {
+    return sizeOf(this.outputShape);
   }
 
-  /** Parameters in Keras order: kernel 1, bias 1, kernel 2, bias 2, … */
-  private weightTensors(): { tensor: Tensor; name: string }[] {
-    return this.params.flatMap((p) => [
-      { tensor: p.kernel, name: `${p.name}/kernel` },
-      ...(p.bias ? [{ tensor: p.bias, name: `${p.name}/bias` }] : []),
-    ]);
+  /** The output activation: the head layer's (reshapes after it change nothing). */
+  private get outputActivation(): LayerActivation {
+    return this.head < 0 ? 'linear' : this.built[this.head]!.activation;
   }
 
   private checkAlive(op: string): void {
@@ -193,20 +231,25 @@ export class Sequential {
     for (const m of metrics) {
       if (m !== 'accuracy') throw new Error(`compile: unknown metric '${String(m)}'; valid: accuracy`);
     }
-    const act = this.last.spec.activation;
+    if (this.outputShape.length !== 1) {
+      const last = this.built[this.built.length - 1]!;
+      throw new Error(`compile: the last layer '${last.name}' outputs ${formatShape(this.outputShape)} per sample; a loss needs one vector per sample: add flatten() and a dense layer`);
+    }
+    const act = this.outputActivation;
     const fromLogits =
       (loss === 'binaryCrossentropy' && act === 'sigmoid') ||
       ((loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy') && act === 'softmax');
     this.releaseCompiled();
-    const state = this.weightTensors().map(({ tensor }) => createState(this.backend, optimizer, tensor));
     this.compiled = {
       optimizer,
       loss,
       reportAccuracy: metrics.includes('accuracy'),
       accuracy: defaultAccuracy(loss, this.outputSize),
       fromLogits,
-      state,
+      grads: this.store.zeros(),
+      state: createState(this.backend, optimizer, this.store.values.flat),
       step: this.backend.zeros([1]),
+      advancesStep: optimizer.kind === 'adam' || this.built.some((l) => l.usesStep),
     };
   }
 
@@ -218,57 +261,65 @@ export class Sequential {
 
   // ---- the ops of one step ---------------------------------------------------------------
 
-  /**
-   * Forward pass. Returns every layer's output, acts[0] being x. With
-   * `logits`, the last entry is the last layer's pre-activation.
-   */
-  private forward(x: Tensor, logits: boolean): Tensor[] {
-    const b = this.backend;
+  /** Every layer's output for x [batch, ...inputShape]; with `logits`, the head layer leaves out its activation. */
+  private forward(x: Tensor, training: boolean, logits: boolean, step: Tensor | undefined): Activations {
     const acts = [x];
-    this.params.forEach((p, i) => {
-      const isLast = i === this.params.length - 1;
-      const act = p.spec.activation;
-      const input = acts[acts.length - 1]!;
-      if ((isLast && logits) || act === 'softmax') {
-        const z = b.matmul(input, p.kernel, { bias: p.bias });
-        acts.push(act === 'softmax' && !(isLast && logits) ? this.softmaxOf(z) : z);
-      } else {
-        acts.push(b.matmul(input, p.kernel, { bias: p.bias, activation: act }));
-      }
+    const saved: Tensor[][] = [];
+    this.built.forEach((layer, i) => {
+      const r = layer.forward({ backend: this.backend, x: acts[i]!, params: this.store.of(i), training, logits: logits && i === this.head, step });
+      acts.push(r.y);
+      saved.push(r.saved ?? []);
     });
-    return acts;
+    return { acts, saved };
   }
 
-  private softmaxOf(z: Tensor): Tensor {
-    const y = this.backend.softmax(z);
-    z.dispose();
-    return y;
-  }
-
-  /** Backpropagation: gradients of every parameter, in getWeights order, from dLoss/dOutput. */
-  private backward(acts: Tensor[], gradOut: Tensor, fromLogits: boolean): Tensor[] {
-    const b = this.backend;
-    const grads: Tensor[][] = [];
-    const last = this.params.length - 1;
-    // dZ of the last layer: the loss already took it through a fused sigmoid/softmax.
-    let g = fromLogits ? gradOut : this.throughActivation(gradOut, acts[last + 1]!, this.params[last]!.spec.activation);
-    for (let i = last; i >= 0; i--) {
-      const p = this.params[i]!;
-      const dKernel = b.matmul(acts[i]!, g, { transposeA: true }); // dW = xᵀ·dZ
-      const dBias = p.bias ? b.columnSums(g) : undefined; //            db = Σ over the batch of dZ
-      grads[i] = dBias ? [dKernel, dBias] : [dKernel];
-      if (i > 0) {
-        // dZ of the layer below = (dZ·Wᵀ) ⊙ f'(its output), one fused dispatch.
-        const below = this.params[i - 1]!.spec.activation;
-        const fuse = below === 'relu' || below === 'sigmoid' || below === 'tanh';
-        g = b.matmul(g, p.kernel, { transposeB: true, ...(fuse ? { derivativeOf: { activation: below, output: acts[i]! } } : {}) });
-      }
+  /**
+   * Backpropagation: every parameter's gradient into the gradient store, from
+   * dLoss/dOutput. Each layer returns the dZ of the layer below, its
+   * activation's derivative folded into the layer's own last kernel.
+   */
+  private backward({ acts, saved }: Activations, gradOut: Tensor, c: Compiled): void {
+    const n = this.built.length;
+    // dZ of the head layer: the loss already took it through a fused sigmoid/softmax.
+    let g = c.fromLogits ? gradOut : this.throughActivation(gradOut, acts[n]!, this.outputActivation);
+    for (let i = n - 1; i >= 0; i--) {
+      const layer = this.built[i]!;
+      const needInputGradient = i > this.lowestTrainable;
+      const derivativeOf = needInputGradient && !layer.reshapeOnly ? this.derivativeBelow(i, acts) : undefined;
+      const dx = layer.backward({
+        backend: this.backend,
+        x: acts[i]!,
+        y: acts[i + 1]!,
+        dy: g,
+        params: this.store.of(i),
+        grads: this.store.of(i, c.grads),
+        saved: saved[i]!,
+        step: c.step,
+        needInputGradient,
+        derivativeOf,
+      });
+      if (!dx) break;
+      g = dx;
     }
-    return grads.flat();
+  }
+
+  /**
+   * The activation whose derivative layer i folds into its input gradient:
+   * that of the nearest layer below that is not a reshape (its output, seen
+   * through reshapes, is layer i's input).
+   */
+  private derivativeBelow(i: number, acts: Tensor[]): DerivativeOf | undefined {
+    for (let j = i - 1; j >= 0; j--) {
+      const below = this.built[j]!;
+      if (below.reshapeOnly) continue;
+      const a = below.activation;
+      return a === 'linear' || a === 'softmax' ? undefined : { activation: a, output: acts[i]! };
+    }
+    return undefined;
   }
 
   /** dZ = dY through an output activation, from its output Y. */
-  private throughActivation(dy: Tensor, y: Tensor, act: Dense['activation']): Tensor {
+  private throughActivation(dy: Tensor, y: Tensor, act: LayerActivation): Tensor {
     if (act === 'softmax') return this.backend.softmaxBackward(dy, y);
     if (act === 'linear') return dy;
     return this.backend.activationBackward(dy, y, act);
@@ -278,36 +329,56 @@ export class Sequential {
    * The next `rows` samples at the data set's cursor: gathered, run forward,
    * scored, with the loss and accuracy sums added to `stats`.
    */
-  private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor): { acts: Tensor[]; grad: Tensor; lossStats: Tensor } {
+  private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor, training: boolean): Activations & { grad: Tensor } {
     const b = this.backend;
     const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
     const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
     b.advanceCursor(data.cursor, rows);
-    return this.score(c, xb, yb, stats);
+    return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training);
   }
 
   /** Forward pass, loss and metric of one batch; the sums go into `stats`. */
-  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor): { acts: Tensor[]; grad: Tensor; lossStats: Tensor } {
-    const acts = this.forward(x, c.fromLogits);
-    const out = this.backend.loss(c.loss, acts[acts.length - 1]!, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
-    return { acts, grad: out.grad, lossStats: out.stats };
+  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor, training: boolean): Activations & { grad: Tensor; lossStats: Tensor } {
+    const a = this.forward(x, training, c.fromLogits, training ? c.step : undefined);
+    const prediction = a.acts[a.acts.length - 1]!;
+    const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
+    return { ...a, grad: out.grad, lossStats: out.stats };
   }
 
   /** One training step on `rows` samples taken from the data set at its cursor. */
   private recordTrainStep(c: Compiled, data: DeviceData, rows: number, stats: Tensor): Plan {
     const b = this.backend;
-    const weights = this.weightTensors();
     return b.record(() => {
-      const { acts, grad } = this.scoreBatch(c, data, rows, stats);
-      const grads = this.backward(acts, grad, c.fromLogits);
-      if (c.optimizer.kind === 'adam') b.advanceStep(c.step);
-      weights.forEach(({ tensor }, i) => applyUpdate(b, c.optimizer, tensor, grads[i]!, c.state[i]!, c.step));
+      const a = this.scoreBatch(c, data, rows, stats, true);
+      this.backward(a, a.grad, c);
+      if (c.advancesStep) b.advanceStep(c.step);
+      // One update over the whole parameter store.
+      applyUpdate(b, c.optimizer, this.store.values.flat, c.grads.flat, c.state, c.step);
     });
   }
 
   /** Loss and accuracy sums over `rows` samples at the cursor (no update). */
   private recordEvaluateStep(c: Compiled, data: DeviceData, rows: number, stats: Tensor): Plan {
-    return this.backend.record(() => void this.scoreBatch(c, data, rows, stats));
+    return this.backend.record(() => void this.scoreBatch(c, data, rows, stats, false));
+  }
+
+  /** Dispatches and copies one training step of `batchSize` samples records (for profiling and tests). */
+  dispatchesPerStep(batchSize = DEFAULT_BATCH): number {
+    const c = this.requireCompiled('dispatchesPerStep');
+    const b = this.backend;
+    const data: DeviceData = {
+      x: b.zeros([batchSize, this.inputSize]),
+      y: b.zeros([batchSize, c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputSize]),
+      order: b.zeros([batchSize]),
+      cursor: b.zeros([1]),
+      rows: batchSize,
+    };
+    const stats = b.zeros([2]);
+    const plan = this.recordTrainStep(c, data, batchSize, stats);
+    const count = plan.commands;
+    plan.dispose();
+    for (const t of [data.x, data.y, data.order, data.cursor, stats]) t.dispose();
+    return count;
   }
 
   // ---- data checks -----------------------------------------------------------------------
@@ -329,7 +400,7 @@ export class Sequential {
     checkFinite(x, `${op}: x`);
     checkFinite(y, `${op}: y`);
     const units = this.outputSize;
-    const last = `the last layer '${this.last.name}'`;
+    const last = `the last layer '${this.built[this.built.length - 1]!.name}'`;
     if (c.loss === 'sparseCategoricalCrossentropy') {
       if (y.cols !== 1) throw new Error(`${op}: sparseCategoricalCrossentropy takes one integer label per sample, but y has ${y.cols} columns`);
       y.values.forEach((v, i) => {
@@ -349,10 +420,21 @@ export class Sequential {
     }
   }
 
+  /** x's samples must hold the first layer's input: its exact shape, or that many values in a row. */
   private checkFeatures(x: Matrix, op: string): void {
-    if (x.cols !== this.inputSize) {
-      throw new Error(`${op}: x has ${x.cols} features per sample, but the first layer '${this.params[0]!.name}' expects ${this.inputSize} (inputShape [${this.inputSize}])`);
+    const first = `the first layer '${this.built[0]!.name}'`;
+    if (this.inputShape.length === 1) {
+      if (x.cols !== this.inputSize) {
+        throw new Error(`${op}: x has ${x.cols} features per sample, but ${first} expects ${this.inputSize} (inputShape [${this.inputSize}])`);
+      }
+      return;
     }
+    const want = `${formatShape(this.inputShape)} (${this.inputSize} values)`;
+    const sample = x.sampleShape;
+    if (sample && sample.length > 1 && formatShape(sample) !== formatShape(this.inputShape)) {
+      throw new Error(`${op}: x has samples of shape ${formatShape(sample)}, but ${first} expects ${want}`);
+    }
+    if (x.cols !== this.inputSize) throw new Error(`${op}: x has ${x.cols} values per sample, but ${first} expects ${want}`);
   }
 
   private upload(x: Matrix, y: Matrix): DeviceData {
@@ -444,7 +526,7 @@ export class Sequential {
       const onBatchEnd = options.callbacks?.onBatchEnd;
       for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
         // All writes first: a write after recorded work would force an extra submission.
-        b.write(train.order, shuffle ? this.permutation(n) : identity(n));
+        b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
         b.write(train.cursor, new Float32Array(1));
         b.write(trainStats, new Float32Array(2));
         if (validation) {
@@ -489,10 +571,16 @@ export class Sequential {
     return history;
   }
 
+  /** Rows predict and evaluate run at once: fewer when a layer's output per sample is large. */
+  private inferenceChunk(): number {
+    const widest = Math.max(this.inputSize, ...this.built.map((l) => sizeOf(l.outputShape)));
+    return Math.max(1, Math.min(INFERENCE_CHUNK, Math.floor(INFERENCE_VALUES / widest)));
+  }
+
   /** Plans covering a whole data set in chunks, for validation inside fit. */
   private evaluatePlans(c: Compiled, data: DeviceData, stats: Tensor): Plan[] {
     const plans: Plan[] = [];
-    const chunk = Math.min(INFERENCE_CHUNK, data.rows);
+    const chunk = Math.min(this.inferenceChunk(), data.rows);
     const full = Math.floor(data.rows / chunk);
     const rest = data.rows - full * chunk;
     if (full > 0) {
@@ -503,14 +591,10 @@ export class Sequential {
     return plans;
   }
 
-  /** Copies of every weight and optimizer state, saved each epoch, restored if the loss blows up. */
+  /** Copies of every weight and the optimizer state, saved each epoch, restored if the loss blows up: one copy per flat tensor. */
   private recordBackup(c: Compiled, keep: <T extends { dispose(): void }>(t: T) => T): { save: Plan; restore: Plan } {
     const b = this.backend;
-    const live = [
-      ...this.weightTensors().map((w) => w.tensor),
-      ...c.state.flatMap((s) => [s.slot1, s.slot2].filter((t): t is Tensor => t !== undefined)),
-      c.step,
-    ];
+    const live = [this.store.values.flat, c.state.slot1, c.state.slot2, c.step].filter((t): t is Tensor => t !== undefined);
     const copies = live.map((t) => keep(b.zeros(t.shape)));
     return {
       save: keep(b.record(() => live.forEach((t, i) => b.copy(t, copies[i]!)))),
@@ -518,36 +602,54 @@ export class Sequential {
     };
   }
 
-  /** A seeded Fisher–Yates shuffle of 0 … n−1. */
-  private permutation(n: number): Float32Array {
-    const p = identity(n);
-    for (let i = n - 1; i > 0; i--) {
-      const j = this.shuffleRng.int(i + 1);
-      const t = p[i]!;
-      p[i] = p[j]!;
-      p[j] = t;
-    }
-    return p;
-  }
-
   // ---- inference -------------------------------------------------------------------------
 
-  /** The model's outputs for every sample of x, as a [samples, units] tensor on the model's backend. */
-  async predict(x: DataInput): Promise<Tensor> {
-    this.checkAlive('predict');
-    const m = await toMatrix(x, 'predict: x');
-    this.checkFeatures(m, 'predict');
-    checkFinite(m, 'predict: x');
+  /** x as rows of samples, checked against the first layer's input. */
+  private async inputMatrix(x: DataInput, op: string): Promise<Matrix> {
+    this.checkAlive(op);
+    const m = await toMatrix(x, `${op}: x`);
+    this.checkFeatures(m, op);
+    checkFinite(m, `${op}: x`);
+    return m;
+  }
+
+  /** Runs the model on every sample, chunk by chunk; `use` gets each chunk's layer outputs (valid until it returns). */
+  private inferChunks(m: Matrix, use: (acts: Tensor[], start: number) => void): void {
     const b = this.backend;
-    const out = b.zeros([m.rows, this.outputSize]);
-    for (let start = 0; start < m.rows; start += INFERENCE_CHUNK) {
-      const end = Math.min(start + INFERENCE_CHUNK, m.rows);
-      const xb = b.tensor(m.values.subarray(start * m.cols, end * m.cols), [end - start, m.cols]);
-      const acts = this.forward(xb, false);
-      b.copy(acts[acts.length - 1]!, out, { dstOffset: start * this.outputSize });
-      for (const t of acts) t.dispose();
+    const chunk = this.inferenceChunk();
+    for (let start = 0; start < m.rows; start += chunk) {
+      const end = Math.min(start + chunk, m.rows);
+      const xb = b.tensor(m.values.subarray(start * m.cols, end * m.cols), [end - start, ...this.inputShape]);
+      const { acts, saved } = this.forward(xb, false, false, undefined);
+      use(acts, start);
+      for (const t of [...acts, ...saved.flat()]) t.dispose();
     }
-    return out;
+  }
+
+  /**
+   * The model's outputs for every sample of x, as a [samples, ...outputShape]
+   * tensor on the model's backend. It holds backend memory until disposed.
+   */
+  async predict(x: DataInput): Promise<Tensor> {
+    const m = await this.inputMatrix(x, 'predict');
+    const result = this.backend.zeros([m.rows, ...this.outputShape]);
+    this.inferChunks(m, (acts, start) => this.backend.copy(acts[acts.length - 1]!, result, { dstOffset: start * this.outputSize }));
+    return result;
+  }
+
+  /**
+   * Every layer's output for every sample of x, in layer order (what the
+   * network computes on the way: feature maps, hidden units). Each is a
+   * tensor [samples, ...that layer's output shape] on the model's backend.
+   */
+  async predictLayers(x: DataInput): Promise<Tensor[]> {
+    const m = await this.inputMatrix(x, 'predictLayers');
+    const b = this.backend;
+    const outputs = this.built.map((l) => b.zeros([m.rows, ...l.outputShape]));
+    this.inferChunks(m, (acts, start) => {
+      this.built.forEach((l, i) => b.copy(acts[i + 1]!, outputs[i]!, { dstOffset: start * sizeOf(l.outputShape) }));
+    });
+    return outputs;
   }
 
   /** Mean loss and accuracy over a data set. */
@@ -558,13 +660,14 @@ export class Sequential {
     this.checkData(mx, my, 'evaluate', c);
     const b = this.backend;
     const stats = b.zeros([2]);
+    const chunk = this.inferenceChunk();
     try {
-      for (let start = 0; start < mx.rows; start += INFERENCE_CHUNK) {
-        const end = Math.min(start + INFERENCE_CHUNK, mx.rows);
-        const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, mx.cols]);
+      for (let start = 0; start < mx.rows; start += chunk) {
+        const end = Math.min(start + chunk, mx.rows);
+        const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, ...this.inputShape]);
         const yb = b.tensor(my.values.subarray(start * my.cols, end * my.cols), [end - start, my.cols]);
-        const { acts, grad, lossStats } = this.score(c, xb, yb, stats);
-        for (const t of [...acts, yb, grad, lossStats]) t.dispose();
+        const { acts, saved, grad, lossStats } = this.score(c, xb, yb, stats, false);
+        for (const t of [...acts, ...saved.flat(), yb, grad, lossStats]) t.dispose();
       }
       const s = await stats.data();
       return { loss: s[0]! / mx.rows, accuracy: s[1]! / mx.rows };
@@ -575,15 +678,23 @@ export class Sequential {
 
   // ---- weights ---------------------------------------------------------------------------
 
-  /** Copies of the weights in Keras order: [kernel 1 (inputs × units, row-major), bias 1, kernel 2, …]. */
+  /** Copies of the weights in Keras order: [kernel 1 (row-major, Keras's layout), bias 1, kernel 2, …], read back at once. */
   async getWeights(): Promise<Float32Array[]> {
     this.checkAlive('getWeights');
-    return Promise.all(this.weightTensors().map(({ tensor }) => tensor.data()));
+    return this.store.read();
   }
 
-  /** Each layer as built: its name, width, activation and whether it has a bias. */
-  layerInfo(): { name: string; units: number; activation: Dense['activation']; useBias: boolean }[] {
-    return this.params.map((p) => ({ name: p.name, units: p.spec.units, activation: p.spec.activation, useBias: !!p.bias }));
+  /** Each layer as built: name, class, output shape, activation, parameter count and configuration. */
+  layerInfo(): LayerInfo[] {
+    return this.built.map((l) => ({
+      name: l.name,
+      className: l.layer.className,
+      outputShape: l.outputShape,
+      activation: l.activation,
+      params: l.params.reduce((n, p) => n + sizeOf(p.shape), 0),
+      description: l.layer.describe(),
+      config: l.layer.getConfig(),
+    }));
   }
 
   /** The loss and optimizer given to compile, if it was called. */
@@ -593,47 +704,47 @@ export class Sequential {
 
   /** Names and shapes of the weights, in getWeights order (e.g. "dense_1/kernel", [10, 16]). */
   weightSpecs(): { name: string; shape: readonly number[] }[] {
-    return this.weightTensors().map(({ name, tensor }) => ({ name, shape: tensor.shape }));
+    return this.store.entries.map(({ name, shape }) => ({ name, shape }));
   }
 
   setWeights(weights: readonly (Float32Array | readonly number[])[]): void {
     this.checkAlive('setWeights');
-    const targets = this.weightTensors();
+    const targets = this.store.entries;
     if (!Array.isArray(weights) || weights.length !== targets.length) {
       throw new Error(`setWeights: expected ${targets.length} arrays (${targets.map((t) => t.name).join(', ')}), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
     }
     const values = weights.map((w, i) => {
       const t = targets[i]!;
-      if (w.length !== t.tensor.size) {
-        throw new Error(`setWeights: ${t.name} needs ${t.tensor.size} values (shape [${t.tensor.shape.join(', ')}]), got ${w.length}`);
+      if (w.length !== t.size) {
+        throw new Error(`setWeights: ${t.name} needs ${t.size} values (shape [${t.shape.join(', ')}]), got ${w.length}`);
       }
       const f = Float32Array.from(w);
       checkFinite({ values: f, rows: 1, cols: f.length }, `setWeights: ${t.name}`);
       return f;
     });
-    values.forEach((v, i) => this.backend.write(targets[i]!.tensor, v));
+    this.store.write(values);
   }
 
   // ---- description -----------------------------------------------------------------------
 
   countParams(): number {
-    return this.weightTensors().reduce((n, w) => n + w.tensor.size, 0);
+    return this.store.entries.reduce((n, e) => n + e.size, 0);
   }
 
   /** A table of layers, output shapes and parameter counts, as Keras prints it. */
   summary(): string {
-    const rows = this.params.map((p) => [
-      `${p.name} (Dense)`,
-      `[null, ${p.spec.units}]`,
-      p.spec.activation,
-      String(p.kernel.size + (p.bias?.size ?? 0)),
+    const rows = this.built.map((l) => [
+      `${l.name} (${l.layer.className})`,
+      `[null, ${l.outputShape.join(', ')}]`,
+      l.reshapeOnly || (l.activation === 'linear' && l.params.length === 0) ? '' : l.activation,
+      String(l.params.reduce((n, p) => n + sizeOf(p.shape), 0)),
     ]);
     const header = ['Layer (type)', 'Output shape', 'Activation', 'Params'];
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('   ');
     const rule = '─'.repeat(line(header).length);
     return [
-      `Model: sequential (input [null, ${this.inputSize}], backend ${this.backend.name})`,
+      `Model: sequential (input [null, ${this.inputShape.join(', ')}], backend ${this.backend.name})`,
       rule,
       line(header),
       rule,
@@ -647,19 +758,11 @@ export class Sequential {
 
   private releaseCompiled(): void {
     if (!this.compiled) return;
-    for (const s of this.compiled.state) {
-      s.slot1?.dispose();
-      s.slot2?.dispose();
-    }
+    this.compiled.grads.flat.dispose();
+    this.compiled.state.slot1?.dispose();
+    this.compiled.state.slot2?.dispose();
     this.compiled.step.dispose();
     this.compiled = undefined;
-  }
-
-  private disposeParams(): void {
-    for (const p of this.params) {
-      p.kernel.dispose();
-      p.bias?.dispose();
-    }
   }
 
   /** Frees every tensor the model holds on its backend. */
@@ -667,7 +770,7 @@ export class Sequential {
     if (this.disposed) return;
     this.disposed = true;
     this.releaseCompiled();
-    this.disposeParams();
+    this.store.dispose();
     this.backend.trim();
   }
 }
@@ -677,6 +780,6 @@ function identity(n: number): Float32Array {
 }
 
 /** A stack of layers, each feeding the next. */
-export function sequential(layers: readonly Dense[], options: SequentialOptions = {}): Sequential {
+export function sequential(layers: readonly Layer[], options: SequentialOptions = {}): Sequential {
   return new Sequential(layers, options);
 }
