@@ -49,6 +49,7 @@ fn a_row(row: u32) -> ARow {
 }
 
 fn k_step(k: u32) -> KStep { return tap_of(k, params.geo.k_w, params.geo.out_c); }
+fn k_next4(s: KStep) -> KStep { return next_tap4(s, params.geo.k_w, params.geo.out_c); }
 fn b_col(col: u32) -> BCol { return col; }
 
 // Index in dy of the output pixel that reached this input pixel through tap t
@@ -69,12 +70,31 @@ fn source_pixel(r: ARow, t: Tap) -> i32 {
   return i32(r.base + (oh * g.out_w + ow) * g.out_c);
 }
 
-fn load_a_k4(r: ARow, s: KStep) -> vec4<f32> {
+// With filters a multiple of 4, a run is one kernel tap's filters: the output
+// pixel it reached (in dy) and the kernel row (in w) are found once per run.
+alias ASpan = i32;
+alias BSpan = u32;
+
+fn span_starts(s: KStep) -> bool { return FILTERS_VEC4 && s.c == 0u; }
+
+// The vec4 index in dy of the output pixel this input pixel reached through the tap, or −1.
+fn a_span(r: ARow, s: KStep) -> ASpan {
+  if (!FILTERS_VEC4) { return -1; }
+  let at = source_pixel(r, s);
+  return select(-1, at / 4, at >= 0);
+}
+
+// The vec4 index in the kernel of [kh, kw, c, 0].
+fn b_span(c: BCol, s: KStep) -> BSpan {
+  let g = params.geo;
+  return ((min(s.kh, g.k_h - 1u) * g.k_w + s.kw) * g.in_c + c) * (g.out_c / 4u);
+}
+
+fn load_a_k4(r: ARow, p: ASpan, s: KStep) -> vec4<f32> {
   let g = params.geo;
   if (FILTERS_VEC4) {
-    let at = source_pixel(r, s);
-    if (at < 0) { return vec4<f32>(0.0); }
-    return dy4[(u32(at) + s.c) / 4u];
+    if (p < 0) { return vec4<f32>(0.0); }
+    return dy4[u32(p) + s.c / 4u];
   }
   var v = vec4<f32>(0.0);
   var t = s;
@@ -93,12 +113,9 @@ fn kernel_value(c: u32, t: Tap) -> f32 {
   return w_at(((t.kh * g.k_w + t.kw) * g.in_c + c) * g.out_c + t.c);
 }
 
-fn load_b_k4(c: BCol, s: KStep) -> vec4<f32> {
+fn load_b_k4(c: BCol, p: BSpan, s: KStep) -> vec4<f32> {
   let g = params.geo;
-  if (FILTERS_VEC4) {
-    if (s.kh >= g.k_h) { return vec4<f32>(0.0); }
-    return w4[(((s.kh * g.k_w + s.kw) * g.in_c + c) * g.out_c + s.c) / 4u];
-  }
+  if (FILTERS_VEC4) { return w4[p + s.c / 4u]; }
   var v = vec4<f32>(0.0);
   var t = s;
   for (var j = 0u; j < 4u; j++) {

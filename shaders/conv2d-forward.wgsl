@@ -45,6 +45,7 @@ fn a_row(row: u32) -> ARow {
 }
 
 fn k_step(k: u32) -> KStep { return tap_of(k, params.geo.k_w, params.geo.in_c); }
+fn k_next4(s: KStep) -> KStep { return next_tap4(s, params.geo.k_w, params.geo.in_c); }
 
 // x under one kernel tap of one output pixel; 0 in the padding and past K.
 fn tap_value(r: ARow, t: Tap) -> f32 {
@@ -55,13 +56,26 @@ fn tap_value(r: ARow, t: Tap) -> f32 {
   return x_at(r.base + (u32(ih) * g.in_w + u32(iw)) * g.in_c + t.c);
 }
 
-fn load_a_k4(r: ARow, s: KStep) -> vec4<f32> {
+// With in_c a multiple of 4, a run is one kernel tap's channels: the pixel
+// under it is found once per run, and each load is one vec4 from there.
+alias ASpan = i32;
+
+fn span_starts(s: KStep) -> bool { return CHANNELS_VEC4 && s.c == 0u; }
+
+// The vec4 index of the tap's pixel for this output pixel, or −1 in the padding.
+fn a_span(r: ARow, s: KStep) -> ASpan {
+  let g = params.geo;
+  let ih = r.ih0 + i32(s.kh);
+  let iw = r.iw0 + i32(s.kw);
+  if (!CHANNELS_VEC4 || s.kh >= g.k_h || !inside(g, ih, iw)) { return -1; }
+  return i32((r.base + (u32(ih) * g.in_w + u32(iw)) * g.in_c) / 4u);
+}
+
+fn load_a_k4(r: ARow, p: ASpan, s: KStep) -> vec4<f32> {
   let g = params.geo;
   if (CHANNELS_VEC4) {
-    let ih = r.ih0 + i32(s.kh);
-    let iw = r.iw0 + i32(s.kw);
-    if (s.kh >= g.k_h || !inside(g, ih, iw)) { return vec4<f32>(0.0); }
-    return x4[(r.base + (u32(ih) * g.in_w + u32(iw)) * g.in_c + s.c) / 4u];
+    if (p < 0) { return vec4<f32>(0.0); }
+    return x4[u32(p) + s.c / 4u];
   }
   var v = vec4<f32>(0.0);
   var t = s;

@@ -64,13 +64,20 @@ alias ARow = u32;
 alias BCol = u32;
 alias AQuad = u32;
 alias KStep = u32;
+// A stored matrix is one run: a row's address never changes.
+alias ASpan = u32;
+alias BSpan = u32;
 
 fn a_row(row: u32) -> ARow { return row * (params.gemm.K / 4u); }
 fn b_col(col: u32) -> BCol { return col * (params.gemm.K / 4u); }
 fn a_quad(q: u32) -> AQuad { return q; }
 fn k_step(k: u32) -> KStep { return k; }
 fn k_next(k: KStep) -> KStep { return k + 1u; }
-fn load_a_k4(r: ARow, k: KStep) -> vec4<f32> { return a4[r + k / 4u]; }
-fn load_b_k4(c: BCol, k: KStep) -> vec4<f32> { return b4[c + k / 4u]; }
+fn k_next4(k: KStep) -> KStep { return k + 4u; }
+fn span_starts(k: KStep) -> bool { return false; }
+fn a_span(r: ARow, k: KStep) -> ASpan { return r; }
+fn b_span(c: BCol, k: KStep) -> BSpan { return c; }
+fn load_a_k4(r: ARow, p: ASpan, k: KStep) -> vec4<f32> { return a4[p + k / 4u]; }
+fn load_b_k4(c: BCol, p: BSpan, k: KStep) -> vec4<f32> { return b4[p + k / 4u]; }
 fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> { return a4[k * (params.gemm.M / 4u) + q]; }
 fn load_b_n4(k: u32, q: u32) -> vec4<f32> { return b4[k * (params.gemm.N / 4u) + q]; }

@@ -8,7 +8,11 @@
 // The instance adds (see core.wgsl for the rest):
 //   ARow, fn a_row(row: u32) -> ARow               what a row needs, worked out once
 //   KStep, fn k_step(k: u32) -> KStep              what a k (a multiple of 4) needs, shared by all rows
-//   fn load_a_k4(r: ARow, s: KStep) -> vec4<f32>   op(A)[row, k..k+3], 0 past K
+//   fn k_next4(s: KStep) -> KStep                  the step of k + 4 from that of k (no division per step)
+//   fn span_starts(s: KStep) -> bool               k begins a run whose loads share a per-row address
+//                                                   (a convolution's kernel tap: its channels)
+//   ASpan, fn a_span(r: ARow, s: KStep) -> ASpan   that address, worked out when a run starts
+//   fn load_a_k4(r: ARow, p: ASpan, s: KStep) -> vec4<f32>   op(A)[row, k..k+3], 0 past K
 //   fn load_b_n4(k: u32, q: u32) -> vec4<f32>      op(B)[k, 4q..4q+3], 0 past K or N
 // Rows and columns past the edge read the last valid ones (in bounds,
 // finite) and are never stored, so the inner loops need no branch.
@@ -25,20 +29,25 @@ fn gemm_register_nn(@builtin(global_invocation_id) gid: vec3<u32>) {
   for (var r = 0u; r < REG_ROWS; r++) { rows[r] = a_row(min(row0 + r, g.M - 1u)); }
   for (var v = 0u; v < REG_VECS; v++) { bq[v] = min(col0 / 4u + v, (g.N + 3u) / 4u - 1u); }
   var acc: array<array<vec4<f32>, REG_VECS>, REG_ROWS>;
+  var spans: array<ASpan, REG_ROWS>;
 
   // C[r, c..c+3] += Σ_{j<4} A[r, k+j] · B[k+j, c..c+3]
+  var s = k_step(kr.x);
   for (var k = kr.x; k < kr.y; k += 4u) {
-    let s = k_step(k);
+    if (k == kr.x || span_starts(s)) {
+      for (var r = 0u; r < REG_ROWS; r++) { spans[r] = a_span(rows[r], s); }
+    }
     var bk: array<array<vec4<f32>, REG_VECS>, 4>;
     for (var j = 0u; j < 4u; j++) {
       for (var v = 0u; v < REG_VECS; v++) { bk[j][v] = load_b_n4(k + j, bq[v]); }
     }
     for (var r = 0u; r < REG_ROWS; r++) {
-      let av = load_a_k4(rows[r], s);
+      let av = load_a_k4(rows[r], spans[r], s);
       for (var v = 0u; v < REG_VECS; v++) {
         acc[r][v] = fma(vec4(av.x), bk[0][v], fma(vec4(av.y), bk[1][v], fma(vec4(av.z), bk[2][v], fma(vec4(av.w), bk[3][v], acc[r][v]))));
       }
     }
+    s = k_next4(s);
   }
 
   for (var r = 0u; r < REG_ROWS; r++) {

@@ -474,7 +474,7 @@ export class WebGpuBackend implements Backend {
       const pixels = g.batch * g.outH * g.outW;
       const { groups, stride } = this.strided(pixels);
       const uniform = uniformData([...geometryFields(g), ['u32', pixels], ['u32', stride]]);
-      this.run(SHADERS.pool, 'pool_forward', { MAX: options.kind === 'max', WG }, { 0: gx, 1: output, 2: argmax }, uniform, [groups]);
+      this.run(SHADERS.pool, 'pool_forward', { MAX: options.kind === 'max', CHANNELS_VEC4: g.inC % 4 === 0, WG }, { 0: gx, 1: output, 2: argmax }, uniform, [groups]);
     }
     return argmax ? { output, argmax } : { output };
   }
@@ -489,7 +489,7 @@ export class WebGpuBackend implements Backend {
       const pixels = g.batch * g.inH * g.inW;
       const { groups, stride } = this.strided(pixels);
       const uniform = uniformData([...geometryFields(g), ['u32', pixels], ['u32', stride]]);
-      const constants = { MAX: options.kind === 'max', DERIVATIVE: derivativeCode(options.derivativeOf), WG };
+      const constants = { MAX: options.kind === 'max', DERIVATIVE: derivativeCode(options.derivativeOf), CHANNELS_VEC4: g.inC % 4 === 0, WG };
       this.run(SHADERS.pool, 'pool_backward', constants, { 4: gdy, 5: argmax, 6: dx, 7: below }, uniform, [groups]);
     }
     return dx;
