@@ -13,6 +13,8 @@ export interface LabelledSet {
 export interface Prepared {
   kind: 'toy' | 'mnist';
   features: number;
+  /** [height, width, channels] for image data (the digits): what convolutions take. */
+  imageShape?: number[];
   classes: number;
   train: LabelledSet;
   /** Never trained on: the validation curves and, for MNIST, the held-out grid. */
@@ -72,7 +74,7 @@ export async function mnistData(s: Settings): Promise<Prepared> {
   const size = Math.min(s.trainSize, split.train.size);
   // The split is already shuffled: its first `size` digits are a fair sample.
   const train = { x: split.train.x.subarray(0, size * MNIST_PIXELS), labels: split.train.labels.subarray(0, size), size };
-  return { kind: 'mnist', features: MNIST_PIXELS, classes: 10, train, validation: split.test };
+  return { kind: 'mnist', features: MNIST_PIXELS, imageShape: [28, 28, 1], classes: 10, train, validation: split.test };
 }
 
 /** What the labels ask of a model: two classes on the plane, ten digits. */

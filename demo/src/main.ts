@@ -7,11 +7,11 @@ import { probeWebGpu, backendFor } from './backends.js';
 import { comparePlan, timeOn, type CompareRun } from './compare.js';
 import { mnistData, toyData } from './data.js';
 import { byId, fmt, fmtRate, setText } from './dom.js';
-import { DEFAULTS, isMnist, lossChoices, readSettings, type DatasetName } from './settings.js';
+import { DEFAULTS, isMnist, lossChoices, MNIST_NETWORKS, readSettings, type DatasetName, type MnistNetwork } from './settings.js';
 import { Session, type EpochReport } from './session.js';
 import { BoundaryView } from './views/boundary.js';
 import { Curves } from './views/curves.js';
-import { DigitGrid, DrawPad, predictDrawn, renderProbabilities, renderWeightImages } from './views/digits.js';
+import { DigitGrid, DrawPad, predictDrawn, renderFeatureMaps, renderFilterImages, renderProbabilities, renderWeightImages } from './views/digits.js';
 
 /** Views are redrawn at most this often while training; the numbers update every epoch. */
 const DRAW_EVERY_MS = 120;
@@ -88,6 +88,7 @@ function applyDefaults(kind: 'toy' | 'mnist'): void {
   setValue('lr', d.lr);
   setValue('batch-size', d.batch);
   setValue('epochs', d.epochs);
+  setValue('architecture', 'mlp');
   const size = byId<HTMLInputElement>('train-size');
   size.min = String(d.trainSize.min);
   size.max = String(d.trainSize.max);
@@ -180,8 +181,25 @@ async function drawViews(s: Session): Promise<void> {
   }
   await digitGrid.render(s.model);
   const [kernel] = await s.model.getWeights();
-  renderWeightImages(byId('weight-images'), kernel!, s.model.layerInfo()[0]!.outputShape[0]!);
+  const first = s.model.layerInfo()[0]!;
+  const conv = first.className === 'Conv2D';
+  setText('first-layer-title', conv ? 'What the first-layer filters look for' : 'What the first-layer neurons look for');
+  byId('first-layer-hint').innerHTML = conv
+    ? `Each square is one ${(first.config.kernel_size as number[]).join('×')} filter slid over the whole image: <span class="c1">blue</span> where ink raises its output, <span class="c0">orange</span> where ink lowers it. Together they pick out strokes and edges wherever they are.`
+    : 'Each square is one hidden neuron\'s 784 input weights drawn as an image: <span class="c1">blue</span> pixels push it up, <span class="c0">orange</span> pull it down.';
+  if (conv) renderFilterImages(byId('weight-images'), kernel!, s.model.weightSpecs()[0]!.shape);
+  else renderWeightImages(byId('weight-images'), kernel!, first.outputShape[0]!);
   if (drawn) renderProbabilities(byId('probs'), await predictDrawn(s.model, drawn));
+  await drawFeatureMaps(s);
+}
+
+/** A CNN's feature maps of the drawn digit, or of the first held-out one until something is drawn. */
+async function drawFeatureMaps(s: Session): Promise<void> {
+  const hasConv = s.model.layerInfo().some((l) => l.className === 'Conv2D');
+  byId('maps-section').hidden = !hasConv;
+  if (!hasConv) return;
+  setText('maps-source', drawn ? 'your drawing' : 'the first held-out digit');
+  await renderFeatureMaps(byId('feature-maps'), s.model, drawn ?? s.prepared.validation.x.subarray(0, s.prepared.features));
 }
 
 async function onEpoch(s: Session, r: EpochReport, target: number): Promise<void> {
@@ -270,6 +288,8 @@ function wire(): void {
     const t = e.target as HTMLElement;
     // The epochs control only sets how far "train" goes; it leaves the model alone.
     if (t.id === 'epochs') return;
+    // The network choice fills in its layers (which stay editable).
+    if (t.id === 'architecture') setValue('layers', MNIST_NETWORKS[byId<HTMLSelectElement>('architecture').value as MnistNetwork]);
     if (t.id === 'dataset') {
       const dataset = byId<HTMLSelectElement>('dataset').value as DatasetName;
       const kind = kindOf(dataset);
@@ -297,7 +317,10 @@ function wire(): void {
     drawn = pixels;
     const s = session;
     if (!pixels || !s) return renderProbabilities(byId('probs'), undefined);
-    s.withModel(async () => renderProbabilities(byId('probs'), await predictDrawn(s.model, pixels))).catch(showError);
+    s.withModel(async () => {
+      renderProbabilities(byId('probs'), await predictDrawn(s.model, pixels));
+      await drawFeatureMaps(s);
+    }).catch(showError);
   };
   byId('clear-draw').addEventListener('click', () => pad.clear());
 }

@@ -8,6 +8,7 @@ import {
   adam,
   buildModel as buildFromSpec,
   momentum,
+  usesImages,
   sgd,
   tensor,
   type Backend,
@@ -46,10 +47,8 @@ export function optimizerFor(s: Settings): Optimizer {
 
 /** The model the settings describe, through the library's one model builder (the output layer follows the loss). */
 export function buildModel(s: Settings, data: Prepared, backend: Backend): Sequential {
-  const model = buildFromSpec(
-    { inputShape: [data.features], hidden: s.hidden.map((units) => ({ type: 'dense', units })), activation: s.activation, task: taskOf(data), loss: s.loss },
-    { backend, seed: s.seed },
-  );
+  const inputShape = usesImages(s.hidden) && data.imageShape ? data.imageShape : [data.features];
+  const model = buildFromSpec({ inputShape, hidden: s.hidden, activation: s.activation, task: taskOf(data), loss: s.loss }, { backend, seed: s.seed });
   model.compile({ optimizer: optimizerFor(s), loss: s.loss, metrics: ['accuracy'] });
   return model;
 }

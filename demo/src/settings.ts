@@ -1,7 +1,7 @@
 // The controls, read into one plain Settings object. Which losses make sense
 // depends on the data (a 2-D set has two classes, MNIST ten), and the loss in
 // turn decides the output layer and the shape of the targets.
-import type { ActivationName, BackendName, LossName, OptimizerName } from '../../src/index.js';
+import { parseLayers, usesImages, type ActivationName, type BackendName, type LayerSpec, type LossName, type OptimizerName } from '../../src/index.js';
 import type { ToyName } from '../../src/datasets/toy.js';
 import { byId } from './dom.js';
 
@@ -12,7 +12,8 @@ export interface Settings {
   dataset: DatasetName;
   noise: number;
   trainSize: number;
-  hidden: number[];
+  /** Hidden layers, as the library's model builder takes them. */
+  hidden: LayerSpec[];
   activation: ActivationName;
   loss: LossName;
   optimizer: OptimizerName;
@@ -43,16 +44,24 @@ export function batchSizeFor(s: Pick<Settings, 'mode' | 'batchSize'>, samples: n
   return Math.min(s.batchSize, samples);
 }
 
-export function parseHidden(text: string): number[] {
-  const trimmed = text.trim();
-  if (trimmed === '' || trimmed === '0') return [];
-  const parts = trimmed.split(/[\s,]+/).filter(Boolean);
-  const units = parts.map(Number);
-  if (units.some((u) => !Number.isInteger(u) || u < 1 || u > 1024)) {
-    throw new Error(`hidden layers: '${text}' is not a list of layer widths from 1 to 1024, e.g. 8,8`);
+/**
+ * The hidden layers field: widths ("16,16"), or on the digits also
+ * convolutions and pooling in the command line's form ("conv8x3,maxpool2,32").
+ */
+export function parseHidden(text: string, dataset: DatasetName): LayerSpec[] {
+  let layers: LayerSpec[];
+  try {
+    layers = parseLayers(text.trim().replace(/\s+/g, ','));
+  } catch (e) {
+    throw new Error(`hidden layers: ${(e as Error).message}`);
   }
-  if (units.length > 6) throw new Error('hidden layers: at most 6 hidden layers here');
-  return units;
+  for (const l of layers) {
+    if (l.type === 'dense' && l.units > 1024) throw new Error(`hidden layers: at most 1024 units per layer here, got ${l.units}`);
+    if (l.type === 'conv2d' && l.filters > 64) throw new Error(`hidden layers: at most 64 filters per convolution here, got ${l.filters}`);
+  }
+  if (layers.length > 8) throw new Error('hidden layers: at most 8 hidden layers here');
+  if (usesImages(layers) && dataset !== 'mnist') throw new Error('hidden layers: convolutions and pooling need images: choose the MNIST digits');
+  return layers;
 }
 
 function intIn(id: string, name: string, lo: number, hi: number): number {
@@ -64,11 +73,12 @@ function intIn(id: string, name: string, lo: number, hi: number): number {
 const value = (id: string): string => byId<HTMLInputElement | HTMLSelectElement>(id).value;
 
 export function readSettings(): Settings {
+  const dataset = value('dataset') as DatasetName;
   return {
-    dataset: value('dataset') as DatasetName,
+    dataset,
     noise: Number(value('noise')),
     trainSize: Number(value('train-size')),
-    hidden: parseHidden(value('layers')),
+    hidden: parseHidden(value('layers'), dataset),
     activation: value('activation') as ActivationName,
     loss: value('loss-fn') as LossName,
     optimizer: value('optimizer') as OptimizerName,
@@ -80,6 +90,13 @@ export function readSettings(): Settings {
     backend: value('backend') as BackendName,
   };
 }
+
+/** The two networks offered for the digits: a dense one, and a convolutional one that learns local strokes. */
+export const MNIST_NETWORKS = {
+  mlp: '64',
+  cnn: 'conv8x3,maxpool2,conv16x3,maxpool2,flatten,32',
+} as const;
+export type MnistNetwork = keyof typeof MNIST_NETWORKS;
 
 /** Starting points that train visibly: small and quick for the plane, a 784-64-10 net for digits. */
 export const DEFAULTS = {

@@ -188,6 +188,52 @@ describe('demo page in headless Chromium', () => {
     await page.close();
   }, 150_000);
 
+  it('trains a CNN on the MNIST digits: its filters, the feature maps of a drawn digit, its answer', async (ctx) => {
+    const { page, errors } = await open(ready(ctx));
+    await setControl(page, 'dataset', 'mnist');
+    await waitForStatus(page, 'ready', 60_000);
+    await setControl(page, 'architecture', 'cnn');
+    await waitForStatus(page, 'ready', 30_000);
+    expect(await page.locator('[data-testid=layers]').inputValue()).toBe('conv8x3,maxpool2,conv16x3,maxpool2,flatten,32');
+    expect(await page.textContent('#model-hint')).toContain('28×28×1 → conv 8 3×3 relu → maxpool 2×2 → conv 16 3×3 relu → maxpool 2×2 → flatten → 32 relu → 10 softmax');
+    // 1,000 of the training digits keep an epoch short on a software adapter.
+    await page.evaluate(() => {
+      const size = document.querySelector<HTMLInputElement>('[data-testid=train-size]')!;
+      size.value = '1000';
+      size.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await waitForStatus(page, 'ready', 30_000);
+    const started = Date.now();
+    const cnnLosses = await trainFromScratch(page, 2, 240_000);
+    const seconds = (Date.now() - started) / 1000;
+    console.log(`[webgpu-train] MNIST CNN on WebGPU in Chromium (1,000 digits, 2 epochs, ${seconds.toFixed(0)} s): loss by epoch ${cnnLosses.map(([e, l]) => `${e}:${l}`).join(' ')}, accuracy ${await text(page, 'accuracy')}`);
+    expect(cnnLosses[cnnLosses.length - 1]![1]).toBeLessThan(cnnLosses[0]![1]);
+    expect(Number(await text(page, 'accuracy'))).toBeGreaterThan(0.5);
+    // The first layer is a convolution: its eight 3×3 filters, and the feature maps of both convolutions.
+    expect(await page.textContent('#first-layer-title')).toBe('What the first-layer filters look for');
+    expect(await page.locator('[data-testid=weight-images] canvas').count()).toBe(8);
+    expect(await page.locator('[data-testid=feature-maps] .maps').count()).toBe(2);
+    expect(await page.locator('[data-testid=feature-maps] canvas').count()).toBe(8 + 16);
+    expect(await page.textContent('#maps-source')).toBe('the first held-out digit');
+    // Draw a "1": the maps and the ten probabilities follow the drawing.
+    await page.locator('[data-testid=draw]').scrollIntoViewIfNeeded();
+    const pad = (await page.locator('[data-testid=draw]').boundingBox())!;
+    await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * 0.15);
+    await page.mouse.down();
+    for (let i = 1; i <= 10; i++) await page.mouse.move(pad.x + pad.width * 0.5, pad.y + pad.height * (0.15 + 0.07 * i));
+    await page.mouse.up();
+    await page.waitForFunction(() => document.querySelector('#maps-source')!.textContent === 'your drawing', undefined, { timeout: 30_000 });
+    const probs = await page.locator('[data-testid=probs] .pct').allTextContents();
+    expect(probs).toHaveLength(10);
+    const total = probs.reduce((sum, p) => sum + Number(p.replace('%', '')), 0);
+    expect(Math.abs(total - 100)).toBeLessThan(1);
+    expect(await page.isVisible('[data-testid=error]')).toBe(false);
+    mkdirSync(artifacts, { recursive: true });
+    await page.screenshot({ path: join(artifacts, 'demo-mnist-cnn-webgpu.png'), fullPage: true });
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 360_000);
+
   it('without WebGPU, says so and still trains on the CPU backend', async (ctx) => {
     // A browser without navigator.gpu, as most browsers without WebGPU look.
     const { page, errors } = await open(ready(ctx), () => {

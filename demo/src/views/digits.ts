@@ -1,6 +1,7 @@
 // For MNIST: a grid of held-out digits with the model's answers, a pad to
-// draw a digit on and see the ten probabilities, and the first layer's
-// weights drawn as 28×28 images.
+// draw a digit on and see the ten probabilities, the first layer's weights
+// drawn as images (28×28 per dense neuron, kh×kw per conv filter), and a
+// CNN's feature maps of one digit.
 import { MNIST_PIXELS, tensor, type Sequential } from '../../../src/index.js';
 import type { LabelledSet } from '../data.js';
 import { paintField } from './colors.js';
@@ -14,7 +15,7 @@ function argmax(row: ArrayLike<number>, from: number, n: number): number {
   return best;
 }
 
-/** The model's class probabilities for `rows` images. One-unit outputs never occur for MNIST. */
+/** The model's class probabilities for `rows` images (flat rows suit both an MLP and a CNN). One-unit outputs never occur for MNIST. */
 async function probabilities(model: Sequential, x: Float32Array, rows: number): Promise<Float32Array> {
   const out = await model.predict(tensor(x, [rows, MNIST_PIXELS]));
   const p = await out.data();
@@ -213,4 +214,80 @@ export function renderProbabilities(root: HTMLElement, probs: ArrayLike<number> 
 
 export async function predictDrawn(model: Sequential, pixels: Float32Array): Promise<Float32Array> {
   return probabilities(model, pixels, 1);
+}
+
+/** A row of small canvases, made once per count (kept across redraws so the page does not flicker). */
+function canvases(root: HTMLElement, count: number, px: number, title: (i: number) => string): HTMLCanvasElement[] {
+  if (root.children.length !== count) {
+    root.replaceChildren();
+    for (let i = 0; i < count; i++) {
+      const c = document.createElement('canvas');
+      c.width = c.height = px;
+      c.title = title(i);
+      root.append(c);
+    }
+  }
+  return Array.from(root.querySelectorAll('canvas'));
+}
+
+/**
+ * A first convolution's filters [kh, kw, 1, filters] as small images: the
+ * stroke each one responds to (blue where ink raises its output).
+ */
+export function renderFilterImages(root: HTMLElement, kernel: Float32Array, shape: readonly number[]): void {
+  const [kh, kw, channels, filters] = shape as [number, number, number, number];
+  const shown = Math.min(filters, MAX_WEIGHT_IMAGES);
+  canvases(root, shown, 40, (f) => `filter ${f + 1}`).forEach((canvas, f) => {
+    const field = new Float32Array(kh * kw);
+    let max = 1e-6;
+    for (let i = 0; i < kh * kw; i++) max = Math.max(max, Math.abs((field[i] = kernel[i * channels * filters + f]!)));
+    for (let i = 0; i < field.length; i++) field[i] = field[i]! / max;
+    paintField(canvas, field, kw, kh);
+  });
+}
+
+const MAX_MAPS = 16;
+
+/**
+ * The feature maps of one digit: for each convolution, its output channels
+ * as images (what each filter found where). Empty for a model without any.
+ */
+export async function renderFeatureMaps(root: HTMLElement, model: Sequential, pixels: Float32Array): Promise<void> {
+  const info = model.layerInfo();
+  const convs = info.flatMap((l, i) => (l.className === 'Conv2D' ? [i] : []));
+  if (convs.length === 0) {
+    root.replaceChildren();
+    return;
+  }
+  const outputs = await model.predictLayers(tensor(pixels, [1, ...model.inputShape]));
+  const values = await Promise.all(convs.map((i) => outputs[i]!.data()));
+  for (const t of outputs) t.dispose();
+  const key = convs.map((i) => info[i]!.outputShape.join('x')).join(',');
+  if (root.dataset.shape !== key) {
+    root.replaceChildren();
+    root.dataset.shape = key;
+    convs.forEach((i) => {
+      const [h, w, c] = info[i]!.outputShape as [number, number, number];
+      const row = document.createElement('div');
+      row.className = 'neuron-row';
+      const label = document.createElement('span');
+      label.className = 'neuron-label';
+      label.textContent = `${info[i]!.name} · ${c} maps of ${h}×${w}${c > MAX_MAPS ? ` (first ${MAX_MAPS})` : ''}`;
+      const maps = document.createElement('div');
+      maps.className = 'maps';
+      row.append(label, maps);
+      root.append(row);
+    });
+  }
+  root.querySelectorAll<HTMLElement>('.maps').forEach((maps, n) => {
+    const [h, w, c] = info[convs[n]!]!.outputShape as [number, number, number];
+    const v = values[n]!;
+    canvases(maps, Math.min(c, MAX_MAPS), 48, (k) => `map ${k + 1}`).forEach((canvas, k) => {
+      const field = new Float32Array(h * w);
+      let max = 1e-6;
+      for (let p = 0; p < h * w; p++) max = Math.max(max, Math.abs((field[p] = v[p * c + k]!)));
+      for (let p = 0; p < field.length; p++) field[p] = field[p]! / max;
+      paintField(canvas, field, w, h);
+    });
+  });
 }
