@@ -31,7 +31,9 @@ export interface Prepared {
 }
 
 function optimizerFor(c: TrainConfig): Optimizer {
-  const lr = c.lr === undefined ? {} : { learningRate: c.lr };
+  const presetLr = c.optimizer === 'adam' && !c.load ? MODEL_PRESETS[c.model ?? 'mlp'].adamLearningRate : undefined;
+  const rate = c.lr ?? presetLr;
+  const lr = rate === undefined ? {} : { learningRate: rate };
   if (c.optimizer === 'adam') return adam(lr);
   return sgd({ ...lr, momentum: c.optimizer === 'momentum' ? 0.9 : 0 });
 }
