@@ -1,6 +1,6 @@
-// The conv2d kernels (conv2d-forward / -backward-data / -backward-filter.wgsl,
-// implicit GEMMs) against the CPU reference, on both GEMM kernels, over
-// shapes that hit every edge: 1×1, 3×3 and 5×5 kernels, a rectangular one,
+// The conv2d kernels (conv2d-forward.wgsl, conv2d-backward-data.wgsl and
+// conv2d-backward-filter.wgsl, implicit GEMMs) against the CPU reference, on
+// both GEMM kernels, over shapes that hit every edge: 1×1, 3×3 and 5×5 kernels, a rectangular one,
 // stride 1 and 2, 'valid' and 'same', 1, 3, 4 and 17 channels, batch 1.
 import { afterAll, describe, expect } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
