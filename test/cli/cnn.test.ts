@@ -1,13 +1,15 @@
 // The command line speaks CNN: conv stacks in --layers, a CNN saved in the
 // TensorFlow.js layers format that TensorFlow.js loads and predicts the same
 // with, and a CNN saved by TensorFlow.js that we load; and one model builder
-// for every entry point (a 3-class CSV with squared error gets 3 outputs).
+// for every entry point (a 3-class CSV with squared error gets 3 outputs);
+// safetensors export of the same weights.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { loadMnist } from '../../src/datasets/mnist-node.js';
+import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { buildCli, runCli } from './helpers.js';
 import { hasGpu } from '../helpers/gpu.js';
 
@@ -51,8 +53,23 @@ function closeTo(ours: number[][], theirs: Float32Array, classes: number, what: 
 describe('the command line and convolutional networks', () => {
   it('trains a conv stack from --layers, saves it, and TensorFlow.js loads it and predicts the same', async () => {
     const modelDir = join(dir, 'cnn');
-    const r = await runCli(['--layers', 'conv4x3,maxpool2,conv4x3same,avgpool2,16', '--epochs', '1', '--save', modelDir, '--backend', backend]);
+    const tensorsFile = join(dir, 'cnn.safetensors');
+    const r = await runCli(['--layers', 'conv4x3,maxpool2,conv4x3same,avgpool2,16', '--epochs', '1', '--save', modelDir, '--export', 'safetensors', tensorsFile, '--backend', backend]);
     expect(r.code, r.stderr).toBe(0);
+    // safetensors: the same weights, conv kernels [height, width, in, filters] as Keras has them.
+    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(tensorsFile)));
+    expect(tensors.map((t) => [t.name, t.shape])).toEqual([
+      ['conv2d_1.kernel', [3, 3, 1, 4]],
+      ['conv2d_1.bias', [4]],
+      ['conv2d_2.kernel', [3, 3, 4, 4]],
+      ['conv2d_2.bias', [4]],
+      ['dense_1.kernel', [144, 16]],
+      ['dense_1.bias', [16]],
+      ['dense_2.kernel', [16, 10]],
+      ['dense_2.bias', [10]],
+    ]);
+    const bin = readFileSync(join(modelDir, 'weights.bin'));
+    expect(Array.from(tensors.flatMap((t) => Array.from(t.values)))).toEqual(Array.from(new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength))));
     expect(r.stdout).toContain('model: 28×28×1 → conv 4 3×3 relu → maxpool 2×2 → conv 4 3×3 same relu → avgpool 2×2 → flatten → 16 relu → 10 softmax');
     const out = join(dir, 'cnn.csv');
     const p = await runCli(['--load', modelDir, '--predict', join(dir, 'digits.csv'), '--output', out, '--backend', backend]);
