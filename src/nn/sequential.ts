@@ -152,6 +152,13 @@ export class Sequential {
   private compiled: Compiled | undefined;
   private readonly shuffleRng: Random;
   private disposed = false;
+  /**
+   * While fit runs, its recorded plans write into this model's buffers: what
+   * would free or replace them (compile, setWeights, dispose, another fit)
+   * is refused until it resolves. predict, evaluate and getWeights only read,
+   * and run in order between its epochs.
+   */
+  private fitting = false;
 
   constructor(layers: readonly Layer[], options: SequentialOptions = {}) {
     if (!Array.isArray(layers) || layers.length === 0) throw new Error('sequential: a model needs at least one layer');
@@ -217,10 +224,26 @@ export class Sequential {
     if (this.disposed) throw new Error(`${op}: this model was disposed`);
   }
 
+  /** For ops that change what a running fit's plans write into. */
+  private checkNotFitting(op: string): void {
+    this.checkAlive(op);
+    if (this.fitting) {
+      throw new Error(
+        `${op}: fit is running on this model; call ${op} after it resolves ` +
+          '(to end it early, set model.stopTraining = true in a callback and await fit)',
+      );
+    }
+  }
+
+  /** Whether fit is running on this model. */
+  get isTraining(): boolean {
+    return this.fitting;
+  }
+
   // ---- compile ---------------------------------------------------------------------------
 
   compile(options: CompileOptions): void {
-    this.checkAlive('compile');
+    this.checkNotFitting('compile');
     if (!options || typeof options !== 'object') throw new Error('compile: expected { optimizer, loss, metrics? }');
     const optimizer = resolveOptimizer(options.optimizer);
     const loss = options.loss;
@@ -451,7 +474,21 @@ export class Sequential {
   // ---- fit -------------------------------------------------------------------------------
 
   async fit(x: DataInput, y: DataInput, options: FitOptions = {}): Promise<History> {
+    this.checkNotFitting('fit');
     const c = this.requireCompiled('fit');
+    this.fitting = true;
+    let history: History;
+    try {
+      history = await this.fitCompiled(c, x, y, options);
+    } finally {
+      this.fitting = false;
+    }
+    // The plans are gone by now: onTrainEnd may compile, dispose or fit again.
+    await options.callbacks?.onTrainEnd?.(history);
+    return history;
+  }
+
+  private async fitCompiled(c: Compiled, x: DataInput, y: DataInput, options: FitOptions): Promise<History> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? DEFAULT_BATCH;
     const shuffle = options.shuffle ?? true;
@@ -567,7 +604,6 @@ export class Sequential {
     } finally {
       for (const t of owned.reverse()) t.dispose();
     }
-    await options.callbacks?.onTrainEnd?.(history);
     return history;
   }
 
@@ -708,7 +744,7 @@ export class Sequential {
   }
 
   setWeights(weights: readonly (Float32Array | readonly number[])[]): void {
-    this.checkAlive('setWeights');
+    this.checkNotFitting('setWeights');
     const targets = this.store.entries;
     if (!Array.isArray(weights) || weights.length !== targets.length) {
       throw new Error(`setWeights: expected ${targets.length} arrays (${targets.map((t) => t.name).join(', ')}), got ${Array.isArray(weights) ? weights.length : typeof weights}`);
@@ -768,6 +804,7 @@ export class Sequential {
   /** Frees every tensor the model holds on its backend. */
   dispose(): void {
     if (this.disposed) return;
+    this.checkNotFitting('dispose');
     this.disposed = true;
     this.releaseCompiled();
     this.store.dispose();
