@@ -13,7 +13,7 @@ export type {
   AdamOptions,
 } from './backend/backend.js';
 export { ACTIVATIONS, LOSSES } from './backend/backend.js';
-export { ShapeError } from './backend/shapes.js';
+export { ShapeError, TensorLimitError } from './backend/shapes.js';
 export { getBackend, BACKENDS } from './backend/index.js';
 export { CpuBackend } from './backend/cpu/index.js';
 export {

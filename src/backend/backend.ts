@@ -186,6 +186,8 @@ export interface Backend {
   readonly name: BackendName;
   /** A human-readable name of the device the math runs on (e.g. "llvmpipe"). */
   readonly adapterName: string;
+  /** The largest tensor the backend holds, in bytes (on WebGPU: what one kernel binding may see). */
+  readonly maxTensorBytes: number;
 
   tensor(values: Float32Array | readonly number[], shape: Shape): Tensor;
   zeros(shape: Shape): Tensor;

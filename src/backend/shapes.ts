@@ -32,6 +32,30 @@ export function checkShape(shape: Shape, what: string): void {
   }
 }
 
+export class TensorLimitError extends ShapeError {
+  override name = 'TensorLimitError';
+}
+
+/** "1.5 GiB", "12.0 MiB", "512 bytes". */
+export function formatBytes(bytes: number): string {
+  const units = ['bytes', 'KiB', 'MiB', 'GiB', 'TiB', 'PiB'];
+  let v = bytes;
+  let u = 0;
+  while (v >= 1024 && u < units.length - 1) {
+    v /= 1024;
+    u++;
+  }
+  return u === 0 ? `${v} bytes` : `${v.toFixed(1)} ${units[u]}`;
+}
+
+/** Refuses a tensor larger than the backend holds, before any memory is asked for. */
+export function checkTensorBytes(shape: Shape, limit: number, what: string, backend: string): void {
+  const bytes = sizeOf(shape) * 4;
+  if (bytes > limit) {
+    throw new TensorLimitError(`${what}: a tensor of shape ${formatShape(shape)} needs ${formatBytes(bytes)}, over the ${backend} backend's limit of ${formatBytes(limit)} per tensor`);
+  }
+}
+
 export function checkValuesFit(values: ArrayLike<number>, shape: Shape, what: string): void {
   checkShape(shape, what);
   if (values.length !== sizeOf(shape)) {

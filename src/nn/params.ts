@@ -1,10 +1,15 @@
-// The parameter store: every parameter of a model in one flat tensor, each
-// parameter a view at an aligned offset; the gradients in a second flat
-// tensor with the same layout, and the optimizer's state in more of them. So
-// one optimizer dispatch updates every parameter, and saving or restoring
-// them all (the NaN backup) is one copy each.
+// The parameter store: every parameter of a model in flat tensors, each
+// parameter a view at an aligned offset; the gradients in flat tensors with
+// the same layout, and the optimizer's state in more of them. So one
+// optimizer dispatch updates every parameter, and saving or restoring them
+// all (the NaN backup) is one copy per flat tensor.
+//
+// A flat tensor holds at most what the backend lets one tensor hold (on
+// WebGPU, one binding). A model whose parameters exceed it gets several
+// pages, each with its own views, update and copy; ordinary models have one.
 import { VIEW_ALIGNMENT, type Backend } from '../backend/backend.js';
-import type { Shape, Tensor } from '../tensor.js';
+import { formatBytes, TensorLimitError } from '../backend/shapes.js';
+import { formatShape, type Shape, type Tensor } from '../tensor.js';
 import type { Random } from '../random.js';
 import { initialize } from './initializers.js';
 import type { BuiltLayer, ParamSpec } from './layer.js';
@@ -14,7 +19,8 @@ export interface ParamEntry {
   name: string;
   shape: Shape;
   size: number;
-  /** Element offset in the flat tensors (a multiple of VIEW_ALIGNMENT). */
+  /** Which flat tensor holds it, and where (an element offset, a multiple of VIEW_ALIGNMENT). */
+  page: number;
   offset: number;
   /** Which layer declared it, and how. */
   layer: number;
@@ -23,35 +29,53 @@ export interface ParamEntry {
 
 const aligned = (n: number) => Math.ceil(n / VIEW_ALIGNMENT) * VIEW_ALIGNMENT;
 
-/** Where each parameter lives: in layer order, each declared order (Keras's getWeights order). */
-export function layoutParams(layers: readonly BuiltLayer[]): { entries: ParamEntry[]; length: number } {
+/**
+ * Where each parameter lives: in layer order, each in declared order
+ * (Keras's getWeights order), a new page when the current one is full.
+ * Refuses a parameter larger than a tensor may be, naming its layer.
+ */
+export function layoutParams(layers: readonly BuiltLayer[], maxTensorBytes: number, backend: string): { entries: ParamEntry[]; pages: number[] } {
+  const perPage = Math.floor(maxTensorBytes / 4 / VIEW_ALIGNMENT) * VIEW_ALIGNMENT;
   const entries: ParamEntry[] = [];
-  let offset = 0;
+  const pages = [0];
   layers.forEach((l, layer) => {
     for (const p of l.params) {
       const size = p.shape.reduce((n, d) => n * d, 1);
-      entries.push({ name: `${l.name}/${p.name}`, shape: p.shape, size, offset, layer, spec: p });
-      offset += aligned(size);
+      if (aligned(size) > perPage) {
+        throw new TensorLimitError(
+          `sequential: layer '${l.name}' needs a ${p.name} of shape ${formatShape(p.shape)}: ${size.toLocaleString('en-US')} values ` +
+            `(${formatBytes(size * 4)}), over the ${backend} backend's limit of ${formatBytes(maxTensorBytes)} per tensor`,
+        );
+      }
+      if (pages[pages.length - 1]! + aligned(size) > perPage) pages.push(0);
+      const page = pages.length - 1;
+      entries.push({ name: `${l.name}/${p.name}`, shape: p.shape, size, page, offset: pages[page]!, layer, spec: p });
+      pages[page]! += aligned(size);
     }
   });
-  return { entries, length: Math.max(offset, VIEW_ALIGNMENT) };
+  return { entries, pages: pages.map((n) => Math.max(n, VIEW_ALIGNMENT)) };
 }
 
-/** One flat tensor in the store's layout, and a view per parameter. */
+/** Flat tensors in the store's layout (one per page), and a view per parameter. */
 export class FlatTensors {
   readonly views: Tensor[];
   constructor(
-    readonly flat: Tensor,
+    readonly pages: readonly Tensor[],
     entries: readonly ParamEntry[],
     backend: Backend,
   ) {
-    this.views = entries.map((e) => backend.view(flat, e.shape, e.offset));
+    this.views = entries.map((e) => backend.view(pages[e.page]!, e.shape, e.offset));
+  }
+
+  dispose(): void {
+    for (const p of this.pages) p.dispose();
   }
 }
 
 export class ParamStore {
   readonly entries: ParamEntry[];
-  readonly length: number;
+  /** Elements of each page. */
+  readonly pageLengths: number[];
   readonly values: FlatTensors;
   /** Views of one layer's parameters, in declared order. */
   private readonly byLayer: number[][];
@@ -61,39 +85,51 @@ export class ParamStore {
     layers: readonly BuiltLayer[],
     rng: Random,
   ) {
-    const { entries, length } = layoutParams(layers);
+    const { entries, pages } = layoutParams(layers, backend.maxTensorBytes, backend.name);
     this.entries = entries;
-    this.length = length;
+    this.pageLengths = pages;
     // Drawn in getWeights order: the same seed gives the same weights on every backend.
-    const initial = new Float32Array(length);
-    for (const { spec, size, offset } of entries) initial.set(initialize(spec.initializer, spec.fanIn, spec.fanOut, size, rng), offset);
-    this.values = new FlatTensors(backend.tensor(initial, [length]), entries, backend);
+    const initial = pages.map((n) => new Float32Array(n));
+    for (const { spec, size, page, offset } of entries) initial[page]!.set(initialize(spec.initializer, spec.fanIn, spec.fanOut, size, rng), offset);
+    this.values = this.allocate((length, i) => backend.tensor(initial[i]!, [length]));
     this.byLayer = layers.map((_, l) => entries.flatMap((e, i) => (e.layer === l ? [i] : [])));
+  }
+
+  /** One tensor per page; if one cannot be made, the ones made are freed. */
+  private allocate(make: (length: number, page: number) => Tensor): FlatTensors {
+    const made: Tensor[] = [];
+    try {
+      this.pageLengths.forEach((n, i) => made.push(make(n, i)));
+    } catch (e) {
+      for (const t of made) t.dispose();
+      throw e;
+    }
+    return new FlatTensors(made, this.entries, this.backend);
   }
 
   /** Zeros in the store's layout: gradients, optimizer state. */
   zeros(): FlatTensors {
-    return new FlatTensors(this.backend.zeros([this.length]), this.entries, this.backend);
+    return this.allocate((n) => this.backend.zeros([n]));
   }
 
   of(layer: number, t: FlatTensors = this.values): Tensor[] {
     return this.byLayer[layer]!.map((i) => t.views[i]!);
   }
 
-  /** Every parameter's values, read back at once, in getWeights order. */
+  /** Every parameter's values, in getWeights order: one readback per page. */
   async read(): Promise<Float32Array[]> {
-    const all = await this.values.flat.data();
-    return this.entries.map((e) => all.slice(e.offset, e.offset + e.size));
+    const pages = await Promise.all(this.values.pages.map((p) => p.data()));
+    return this.entries.map((e) => pages[e.page]!.slice(e.offset, e.offset + e.size));
   }
 
-  /** Replaces every parameter's values with one upload. */
+  /** Replaces every parameter's values: one upload per page. */
   write(values: readonly Float32Array[]): void {
-    const all = new Float32Array(this.length);
-    this.entries.forEach((e, i) => all.set(values[i]!, e.offset));
-    this.backend.write(this.values.flat, all);
+    const pages = this.pageLengths.map((n) => new Float32Array(n));
+    this.entries.forEach((e, i) => pages[e.page]!.set(values[i]!, e.offset));
+    pages.forEach((p, i) => this.backend.write(this.values.pages[i]!, p));
   }
 
   dispose(): void {
-    this.values.flat.dispose();
+    this.values.dispose();
   }
 }

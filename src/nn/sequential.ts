@@ -11,7 +11,7 @@
 import type { AccuracyKind, Backend, DerivativeOf, LossName, Plan } from '../backend/backend.js';
 import { LOSSES } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
-import { defaultAccuracy } from '../backend/shapes.js';
+import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
 import { Random } from '../random.js';
 import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import { checkFinite, sliceRows, toMatrix, type DataInput, type Matrix } from './data.js';
@@ -101,8 +101,8 @@ interface Compiled {
   fromLogits: boolean;
   /** Gradients, in the parameter store's layout. */
   grads: FlatTensors;
-  /** Optimizer state over the whole store (flat tensors). */
-  state: OptimizerState;
+  /** Optimizer state over the whole store: flat tensors, one set per page. */
+  state: OptimizerState[];
   /** The training step t, on the device: Adam's bias correction and dropout's masks read it. */
   step: Tensor;
   /** Whether anything reads the step, so that each training step advances it. */
@@ -263,17 +263,27 @@ export class Sequential {
       (loss === 'binaryCrossentropy' && act === 'sigmoid') ||
       ((loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy') && act === 'softmax');
     this.releaseCompiled();
-    this.compiled = {
-      optimizer,
-      loss,
-      reportAccuracy: metrics.includes('accuracy'),
-      accuracy: defaultAccuracy(loss, this.outputSize),
-      fromLogits,
-      grads: this.store.zeros(),
-      state: createState(this.backend, optimizer, this.store.values.flat),
-      step: this.backend.zeros([1]),
-      advancesStep: optimizer.kind === 'adam' || this.built.some((l) => l.usesStep),
-    };
+    // Everything or nothing: what was made before a failure is given back.
+    const made: { dispose(): void }[] = [];
+    const keep = <T extends { dispose(): void }>(t: T): T => (made.push(t), t);
+    try {
+      const state = this.store.values.pages.map((page) => createState(this.backend, optimizer, page));
+      for (const st of state) for (const t of [st.slot1, st.slot2]) if (t) keep(t);
+      this.compiled = {
+        optimizer,
+        loss,
+        reportAccuracy: metrics.includes('accuracy'),
+        accuracy: defaultAccuracy(loss, this.outputSize),
+        fromLogits,
+        grads: keep(this.store.zeros()),
+        state,
+        step: keep(this.backend.zeros([1])),
+        advancesStep: optimizer.kind === 'adam' || this.built.some((l) => l.usesStep),
+      };
+    } catch (e) {
+      for (const t of made) t.dispose();
+      throw e;
+    }
   }
 
   private requireCompiled(op: string): Compiled {
@@ -375,8 +385,8 @@ export class Sequential {
       const a = this.scoreBatch(c, data, rows, stats, true);
       this.backward(a, a.grad, c);
       if (c.advancesStep) b.advanceStep(c.step);
-      // One update over the whole parameter store.
-      applyUpdate(b, c.optimizer, this.store.values.flat, c.grads.flat, c.state, c.step);
+      // One update over the whole parameter store (per page, for models larger than one tensor).
+      this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step));
     });
   }
 
@@ -523,6 +533,7 @@ export class Sequential {
     const b = this.backend;
     const n = trainX.rows;
     const batch = Math.min(batchSize, n);
+    this.checkSizes(batch, [['the training data', trainX], ['the training targets', trainY], ...(val ? ([['the validation data', val[0]], ['the validation targets', val[1]]] as const) : [])]);
     const fullBatches = Math.floor(n / batch);
     const rest = n - fullBatches * batch;
     const owned: { dispose(): void }[] = [];
@@ -607,10 +618,34 @@ export class Sequential {
     return history;
   }
 
+  /**
+   * Every tensor a fit of this batch size makes must fit the backend: the data
+   * sets it uploads and each layer's output for a batch. Checked before
+   * anything is uploaded, naming what is too large.
+   */
+  private checkSizes(batch: number, data: readonly (readonly [string, Matrix])[]): void {
+    const limit = this.backend.maxTensorBytes;
+    const over = (bytes: number) => bytes > limit;
+    const at = `the ${this.backend.name} backend's limit of ${formatBytes(limit)} per tensor`;
+    for (const [what, m] of data) {
+      const bytes = m.rows * m.cols * 4;
+      if (over(bytes)) throw new TensorLimitError(`fit: ${what} (${m.rows.toLocaleString('en-US')} samples × ${m.cols} values, ${formatBytes(bytes)}) is over ${at}`);
+    }
+    for (const l of this.built) {
+      const bytes = batch * sizeOf(l.outputShape) * 4;
+      if (over(bytes)) {
+        throw new TensorLimitError(
+          `fit: with batchSize ${batch}, layer '${l.name}' outputs ${formatShape([batch, ...l.outputShape])} (${formatBytes(bytes)}), over ${at}; use a smaller batchSize`,
+        );
+      }
+    }
+  }
+
   /** Rows predict and evaluate run at once: fewer when a layer's output per sample is large. */
   private inferenceChunk(): number {
     const widest = Math.max(this.inputSize, ...this.built.map((l) => sizeOf(l.outputShape)));
-    return Math.max(1, Math.min(INFERENCE_CHUNK, Math.floor(INFERENCE_VALUES / widest)));
+    const values = Math.min(INFERENCE_VALUES, Math.floor(this.backend.maxTensorBytes / 4));
+    return Math.max(1, Math.min(INFERENCE_CHUNK, Math.floor(values / widest)));
   }
 
   /** Plans covering a whole data set in chunks, for validation inside fit. */
@@ -630,7 +665,7 @@ export class Sequential {
   /** Copies of every weight and the optimizer state, saved each epoch, restored if the loss blows up: one copy per flat tensor. */
   private recordBackup(c: Compiled, keep: <T extends { dispose(): void }>(t: T) => T): { save: Plan; restore: Plan } {
     const b = this.backend;
-    const live = [this.store.values.flat, c.state.slot1, c.state.slot2, c.step].filter((t): t is Tensor => t !== undefined);
+    const live = [...this.store.values.pages, ...c.state.flatMap((s) => [s.slot1, s.slot2]), c.step].filter((t): t is Tensor => t !== undefined);
     const copies = live.map((t) => keep(b.zeros(t.shape)));
     return {
       save: keep(b.record(() => live.forEach((t, i) => b.copy(t, copies[i]!)))),
@@ -794,9 +829,11 @@ export class Sequential {
 
   private releaseCompiled(): void {
     if (!this.compiled) return;
-    this.compiled.grads.flat.dispose();
-    this.compiled.state.slot1?.dispose();
-    this.compiled.state.slot2?.dispose();
+    this.compiled.grads.dispose();
+    for (const s of this.compiled.state) {
+      s.slot1?.dispose();
+      s.slot2?.dispose();
+    }
     this.compiled.step.dispose();
     this.compiled = undefined;
   }

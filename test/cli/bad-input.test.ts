@@ -47,6 +47,8 @@ const CASES: [string, string[], RegExp][] = [
   ['an unknown activation in a layer list', ['--layers', '64:gelu'], /^webgpu-train: --layers: '64:gelu': unknown activation 'gelu'; valid: linear, relu, sigmoid, tanh, softmax$/],
   ['convolutions on data that are not images', ['--data', 'xor', '--layers', 'conv8x3,16'], /^webgpu-train: --layers: convolution and pooling need images, but xor has 2 features per sample$/],
   ['a kernel larger than its input', ['--layers', 'conv8x3,maxpool2,conv8x3,maxpool2,conv8x9'], /^webgpu-train: conv2d 'conv2d_3': a 9×9 kernel does not fit in its 5×5 input with padding 'valid' \(use padding 'same' or a smaller kernel\)$/],
+  ['a layer too large to hold', ['--data', 'xor', '--layers', '1000000000'], /^webgpu-train: sequential: layer 'dense_1' needs a kernel of shape \[2, 1000000000\]: 2,000,000,000 values \(7\.5 GiB\), over the cpu backend's limit of 2\.0 GiB per tensor$/],
+  ['two layers whose product is too large', ['--data', 'xor', '--layers', '100000,100000'], /^webgpu-train: sequential: layer 'dense_2' needs a kernel of shape \[100000, 100000\]/],
   ['a preset and a loaded model', ['--model', 'cnn', '--load', join(dir, 'short')], /^webgpu-train: --layers and --model build a new model; --load loads one: give one or the other$/],
   ['an unknown preset', ['--model', 'resnet'], /^webgpu-train: --model: 'resnet' is not one of mlp, cnn$/],
   ['a bad choice', ['--optimizer', 'rmsprop'], /^webgpu-train: --optimizer: 'rmsprop' is not one of sgd, momentum, adam$/],

@@ -25,6 +25,7 @@ import type {
 import {
   checkActivation,
   checkDropout,
+  checkTensorBytes,
   checkGather,
   checkOut,
   checkView,
@@ -77,6 +78,8 @@ export class CpuTensor extends Tensor {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapterName = 'cpu (reference)';
+  /** 2 GiB: typed arrays of that size work in every JavaScript engine. */
+  readonly maxTensorBytes = 2 ** 31;
   /** While recording a plan, ops are kept here instead of run. */
   private recording: (() => void)[] | undefined;
 
@@ -93,6 +96,7 @@ export class CpuBackend implements Backend {
       this.exec(() => dst.set(compute()));
       return into;
     }
+    checkTensorBytes(shape, this.maxTensorBytes, 'an op', 'cpu');
     const out = this.make(new Float32Array(shape.reduce((n, d) => n * d, 1)), shape);
     this.exec(() => out.values.set(compute()));
     return out;
@@ -116,12 +120,14 @@ export class CpuBackend implements Backend {
 
   tensor(values: Float32Array | readonly number[], shape: Shape): Tensor {
     checkValuesFit(values, shape, 'tensor');
+    checkTensorBytes(shape, this.maxTensorBytes, 'tensor', 'cpu');
     return this.make(Float32Array.from(values), shape);
   }
 
   zeros(shape: Shape): Tensor {
     const probe = { length: shape.reduce((n, d) => n * d, 1) };
     checkValuesFit(probe, shape, 'zeros');
+    checkTensorBytes(shape, this.maxTensorBytes, 'zeros', 'cpu');
     return this.make(new Float32Array(probe.length), shape);
   }
 

@@ -22,7 +22,6 @@ import type {
   Pool2dOptions,
   Pool2dOutputs,
 } from '../backend.js';
-import { VIEW_ALIGNMENT } from '../backend.js';
 import {
   checkActivation,
   checkDropout,
@@ -151,6 +150,8 @@ export class WebGpuBackend implements Backend {
   readonly adapterName: string;
   readonly isSoftwareAdapter: boolean;
   readonly limits: GPUSupportedLimits;
+  /** What one kernel binding may see: every tensor fits one. */
+  readonly maxTensorBytes: number;
   private readonly device: GPUDevice;
   private readonly pool: BufferPool;
   private readonly pipelines: PipelineCache;
@@ -186,6 +187,7 @@ export class WebGpuBackend implements Backend {
     this.adapterName = ctx.adapterName;
     this.isSoftwareAdapter = ctx.isSoftware;
     this.limits = ctx.device.limits;
+    this.maxTensorBytes = this.limits.maxStorageBufferBindingSize;
     this.pool = new BufferPool(this.device, this.limits.maxBufferSize, () => this.scheduler.hasPendingWork);
     this.pipelines = new PipelineCache(this.device);
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
@@ -616,32 +618,19 @@ export class WebGpuBackend implements Backend {
     return { grad, stats };
   }
 
-  /**
-   * One update over n elements. A parameter store's flat buffers may exceed
-   * what one binding can see: then one dispatch per aligned chunk.
-   */
-  private optimizerStep(entry: string, tensors: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
+  private optimizerStep(entry: string, bindings: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
     if (n === 0) return;
-    const maxBinding = this.limits.maxStorageBufferBindingSize;
-    const chunk = Math.max(VIEW_ALIGNMENT, Math.floor(maxBinding / 4 / VIEW_ALIGNMENT) * VIEW_ALIGNMENT);
-    for (let start = 0; start < n; start += chunk) {
-      const count = Math.min(chunk, n - start);
-      const bindings: Record<number, GpuTensor> = {};
-      for (const [i, t] of Object.entries(tensors)) {
-        bindings[Number(i)] = t.size === 1 || count === n ? t : (this.view(t, [count], start) as GpuTensor);
-      }
-      const { groups, stride } = this.strided(count);
-      const uniform = uniformData([
-        ['u32', count],
-        ['u32', stride],
-        ['f32', hyper.learningRate ?? 0],
-        ['f32', hyper.momentum ?? 0],
-        ['f32', hyper.beta1 ?? 0],
-        ['f32', hyper.beta2 ?? 0],
-        ['f32', hyper.epsilon ?? 0],
-      ]);
-      this.run(SHADERS.optimizer, entry, { WG }, bindings, uniform, [groups]);
-    }
+    const { groups, stride } = this.strided(n);
+    const uniform = uniformData([
+      ['u32', n],
+      ['u32', stride],
+      ['f32', hyper.learningRate ?? 0],
+      ['f32', hyper.momentum ?? 0],
+      ['f32', hyper.beta1 ?? 0],
+      ['f32', hyper.beta2 ?? 0],
+      ['f32', hyper.epsilon ?? 0],
+    ]);
+    this.run(SHADERS.optimizer, entry, { WG }, bindings, uniform, [groups]);
   }
 
   sgd(param: Tensor, grad: Tensor, learningRate: number): void {
