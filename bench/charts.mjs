@@ -59,10 +59,9 @@ export async function writeCharts(results, dir) {
   if (matmul.length) {
     specs.push(['matmul.svg', groupedBars('matmul throughput by engine (GFLOP/s, log scale)', points(matmul, (r) => ({ case: `${r.params.form} ${r.params.n}` })), 'case', 'GFLOP/s', true)]);
   }
-  const training = [...rows('mnist', 'samples/s'), ...rows('wide', 'samples/s')];
+  const training = ['mnist', 'wide', 'cnn'].flatMap((w) => rows(w, 'samples/s'));
   if (training.length) {
-    const pick = (r) => ({ model: r.workload === 'mnist' ? 'MNIST 784-128-10' : 'wide 784-1024-1024-10' });
-    specs.push(['training.svg', groupedBars('training throughput by engine (samples/s, log scale)', points(training, pick), 'model', 'samples/s', true)]);
+    specs.push(['training.svg', groupedBars('training throughput by engine (samples/s, log scale)', points(training, (r) => ({ model: r.params.model })), 'model', 'samples/s', true)]);
   }
   const keras = rows('keras');
   if (keras.length) specs.push(['keras.svg', groupedBars('Keras example: fit wall time (s, lower is faster)', points(keras, () => ({ model: '10-16-1' })), 'model', 'seconds', false)]);

@@ -1,8 +1,10 @@
 // Our engine, on its WebGPU backend or its CPU reference backend, behind the
 // interface every engine of the benchmark offers (see engine-tfjs.mjs):
 //   matmul(a, b, n, form) → { run, result, dispose }   run() returns once the product is computed
-//   fit(spec) → { epochEnds, accuracy, peakBytes }     epochEnds: ms from the start of fit
-import { WebGpuBackend, CpuBackend, sequential, dense, tensor, adam } from '../dist/index.js';
+//   fit(spec) → { epochEnds, loss, accuracy, peakBytes, params }   epochEnds: ms from the start of fit
+//   unsupported(spec) → why this engine cannot train the model, or undefined
+// where spec is the workload's model description (bench/model.mjs) with its data.
+import { WebGpuBackend, CpuBackend, buildModel, parseLayers, tensor, adam } from '../dist/index.js';
 
 const TRANSPOSES = { 'A·B': {}, 'Aᵀ·B': { transposeA: true }, 'A·Bᵀ': { transposeB: true } };
 
@@ -43,19 +45,21 @@ export async function oursEngine(kind) {
       };
     },
 
+    // Every layer of the library trains on both backends.
+    unsupported: () => undefined,
+
     async fit(spec) {
       // A fresh device, so that its peak allocation is this workload's alone.
       if (spec.measureMemory && kind === 'webgpu') {
         backend.destroy();
         backend = await open();
       }
-      const layers = spec.layers.map((l, i) =>
-        dense({ units: l.units, activation: l.activation, ...(i === 0 ? { inputShape: [spec.inputs] } : {}) }),
-      );
-      const model = sequential(layers, { backend, seed: spec.seed });
-      model.compile({ optimizer: adam({ learningRate: 0.001 }), loss: spec.loss, metrics: ['accuracy'] });
-      const x = tensor(spec.train.x, [spec.train.rows, spec.inputs]);
-      const y = tensor(spec.train.y, [spec.train.rows, spec.train.y.length / spec.train.rows]);
+      // The model from the workload's description, as every entry point of the library builds it.
+      const { inputShape, hidden, activation, task, loss } = spec;
+      const model = buildModel({ inputShape, hidden: parseLayers(hidden), activation, task, loss }, { backend, seed: spec.seed });
+      model.compile({ optimizer: adam({ learningRate: 0.001 }), loss, metrics: ['accuracy'] });
+      const samples = (set) => [tensor(set.x, [set.rows, ...inputShape]), tensor(set.y, [set.rows, set.y.length / set.rows])];
+      const [x, y] = samples(spec.train);
       const epochEnds = [];
       const start = performance.now();
       const history = await model.fit(x, y, {
@@ -65,14 +69,11 @@ export async function oursEngine(kind) {
         callbacks: { onEpochEnd: () => void epochEnds.push(performance.now() - start) },
       });
       let accuracy;
-      if (spec.test) {
-        const xt = tensor(spec.test.x, [spec.test.rows, spec.inputs]);
-        const yt = tensor(spec.test.y, [spec.test.rows, spec.test.y.length / spec.test.rows]);
-        accuracy = (await model.evaluate(xt, yt)).accuracy;
-      }
+      if (spec.test) accuracy = (await model.evaluate(...samples(spec.test))).accuracy;
       const peakBytes = kind === 'webgpu' ? backend.stats().peakBytesAllocated : undefined;
+      const params = model.countParams();
       model.dispose();
-      return { epochEnds, loss: history.loss.at(-1), accuracy, peakBytes };
+      return { epochEnds, loss: history.loss.at(-1), accuracy, peakBytes, params };
     },
 
     close() {

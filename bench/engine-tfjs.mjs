@@ -1,6 +1,7 @@
 // TensorFlow.js on its webgpu (the same Dawn adapter as ours), wasm and cpu
 // backends, behind the engine interface of engine-ours.mjs. All three share one
-// tf instance; each call selects its backend first.
+// tf instance; each call selects its backend first. Models are built from the
+// same description as ours, layer by layer (bench/model.mjs).
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
@@ -8,8 +9,37 @@ import { fileURLToPath } from 'node:url';
 import * as tf from '@tensorflow/tfjs';
 import { setWasmPaths } from '@tensorflow/tfjs-backend-wasm';
 import { exposeNavigatorGpu } from './dawn.mjs';
+import { modelLayers } from './model.mjs';
 
 const TRANSPOSES = { 'A·B': [false, false], 'Aᵀ·B': [true, false], 'A·Bᵀ': [false, true] };
+
+/** The kernels training a layer needs beyond matmul and element-wise ones; a backend may lack some. */
+const TRAINING_KERNELS = {
+  conv2d: ['Conv2D', 'Conv2DBackpropInput', 'Conv2DBackpropFilter'],
+  maxPooling2d: ['MaxPool', 'MaxPoolGrad'],
+  averagePooling2d: ['AvgPool', 'AvgPoolGrad'],
+};
+
+/** The tf.layers layer of one of modelLayers()'s layers; the first gets the model's input shape. */
+function tfLayer(l, inputShape) {
+  const input = inputShape ? { inputShape: [...inputShape] } : {};
+  switch (l.type) {
+    case 'dense':
+      return tf.layers.dense({ units: l.units, activation: l.activation, ...input });
+    case 'conv2d':
+      return tf.layers.conv2d({ filters: l.filters, kernelSize: l.kernelSize, strides: l.strides ?? 1, padding: l.padding ?? 'valid', activation: l.activation, ...input });
+    case 'maxPooling2d':
+    case 'averagePooling2d': {
+      const pool = { poolSize: l.poolSize, strides: l.strides ?? l.poolSize, padding: l.padding ?? 'valid', ...input };
+      return l.type === 'maxPooling2d' ? tf.layers.maxPooling2d(pool) : tf.layers.averagePooling2d(pool);
+    }
+    case 'flatten':
+      return tf.layers.flatten(input);
+    case 'dropout':
+      return tf.layers.dropout({ rate: l.rate, ...input });
+  }
+  throw new Error(`bench: no TF.js layer for ${JSON.stringify(l)}`);
+}
 
 /** The folder with TF.js's .wasm files: beside a bundled benchmark, else in the package. */
 function wasmFolder() {
@@ -84,17 +114,21 @@ export async function tfjsEngine(backend) {
       };
     },
 
+    unsupported(spec) {
+      for (const layer of modelLayers(spec)) {
+        const missing = (TRAINING_KERNELS[layer.type] ?? []).find((k) => !tf.getKernel(k, backend));
+        if (missing) return `TF.js ${tf.version.tfjs.split('.').slice(0, 2).join('.')}'s ${backend} backend has no ${missing} kernel`;
+      }
+      return undefined;
+    },
+
     async fit(spec) {
       await use();
-      const model = tf.sequential({
-        layers: spec.layers.map((l, i) =>
-          tf.layers.dense({ units: l.units, activation: l.activation, ...(i === 0 ? { inputShape: [spec.inputs] } : {}) }),
-        ),
-      });
+      const model = tf.sequential({ layers: modelLayers(spec).map((l, i) => tfLayer(l, i === 0 ? spec.inputShape : undefined)) });
       model.compile({ optimizer: tf.train.adam(0.001), loss: spec.loss, metrics: ['accuracy'] });
-      const outputs = (set) => set.y.length / set.rows;
-      const x = tf.tensor2d(spec.train.x, [spec.train.rows, spec.inputs]);
-      const y = tf.tensor2d(spec.train.y, [spec.train.rows, outputs(spec.train)]);
+      // [rows, ...inputShape]: a 2-D tensor for vectors, 4-D (NHWC) for images.
+      const samples = (set) => [tf.tensor(set.x, [set.rows, ...spec.inputShape]), tf.tensor2d(set.y, [set.rows, set.y.length / set.rows])];
+      const [x, y] = samples(spec.train);
       const epochEnds = [];
       const start = performance.now();
       const history = await model.fit(x, y, {
@@ -107,16 +141,16 @@ export async function tfjsEngine(backend) {
       });
       let accuracy;
       if (spec.test) {
-        const xt = tf.tensor2d(spec.test.x, [spec.test.rows, spec.inputs]);
-        const yt = tf.tensor2d(spec.test.y, [spec.test.rows, outputs(spec.test)]);
+        const [xt, yt] = samples(spec.test);
         const [loss, acc] = model.evaluate(xt, yt, { batchSize: 1024 });
         accuracy = (await acc.data())[0];
         tf.dispose([xt, yt, loss, acc]);
       }
+      const params = model.countParams();
       model.optimizer.dispose();
       model.dispose();
       tf.dispose([x, y]);
-      return { epochEnds, loss: history.history.loss.at(-1), accuracy };
+      return { epochEnds, loss: history.history.loss.at(-1), accuracy, params };
     },
 
     close() {},

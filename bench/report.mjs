@@ -102,7 +102,7 @@ ours÷X: how many times faster webgpu-train on WebGPU is than engine X, measured
 same run on the same adapter and data (below 1: slower). Absolute figures on a shared or
 software adapter are noisy; the ratios are what to compare between runs.
 
-${failed.length ? `**Correctness checks failed:**\n\n${failed.map((c) => `- ${c.engine} · ${c.workload}: ${c.what}`).join('\n')}` : `Correctness: all ${run.results.checks.length} checks passed (matmul entries against float64, held-out accuracy, finite losses).`}
+${failed.length ? `**Correctness checks failed:**\n\n${failed.map((c) => `- ${c.engine} · ${c.workload}: ${c.what}`).join('\n')}` : `Correctness: all ${run.results.checks.length} checks passed (matmul entries against float64, held-out accuracy, finite losses, parameter counts).`}
 
 ${skipped.length ? `Skipped:\n\n${skipped.join('\n')}\n` : ''}
 ## Charts
@@ -116,14 +116,20 @@ ${charts.map((c) => `![${c.title}](${c.file})`).join('\n\n')}
   checked on 64 entries against float64), then the median of several timed products
   (down to 3 when they would take over 5 s together), each timed until the result is computed: our engine waits for
   the GPU queue to drain; TF.js reads one element of the product back.
-- Training: our \`sequential\` + \`fit\` against TF.js \`tf.sequential\` + \`model.fit\`:
-  dense layers with Glorot-uniform kernels and zero biases, adam (lr 0.001), shuffled every
-  epoch. One fit runs warm-up epochs then timed epochs; the timed epochs are measured
-  between epoch-end callbacks, where each engine has read its loss back.
+- Training: each workload describes its model once (input shape, hidden layers in the
+  \`--layers\` text form, task, loss); our engine builds it with the library's \`buildModel\`,
+  TF.js as the same \`tf.layers\` (dense, conv2d, pooling, flatten, dropout) with the output
+  layer chosen by the same rule, and every engine's model must have the parameter count the
+  description gives. Glorot-uniform kernels and zero biases, adam (lr 0.001), shuffled every
+  epoch; \`model.fit\` on both sides. One fit runs warm-up epochs then timed epochs; the timed
+  epochs are measured between epoch-end callbacks, where each engine has read its loss back.
+- An engine that lacks a kernel the model needs to train (TF.js's wasm backend has no
+  Conv2DBackpropFilter) is marked skipped with that reason.
 - Keras example: the median wall time of whole fits after one warm-up fit.
 - The plain-JavaScript engines (webgpu-train cpu, TF.js cpu) skip a measurement whose
-  estimated time (from the same engine's speed on the previous, smaller one) is over
-  --max-seconds, marked so; the WebGPU and wasm engines run everything.
+  estimated time (from the same engine's speed on the previous, smaller one; for the
+  convnet, on a probe fit of a few samples) is over --max-seconds, marked so; the WebGPU
+  and wasm engines are never skipped for time.
 - Sizes of this run:
 
 \`\`\`json

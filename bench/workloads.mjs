@@ -1,8 +1,10 @@
-// The six workloads. Each takes the run's context:
+// The seven workloads. Each takes the run's context:
 //   { engines, sizes, data, guard, results, peaks, log }
 // and adds rows to ctx.results. Every engine gets the same data.
 import { randomMatrix, kerasData } from './data.mjs';
 import { median, timed, trainFlopsPerSample } from './measure.mjs';
+import { paramCount } from './model.mjs';
+import { MNIST_CLASSES, MNIST_PIXELS } from '../dist/index.js';
 
 const MIN_RUNS = 3;
 const TIMED_SECONDS = 5;
@@ -74,22 +76,56 @@ export async function matmul(ctx) {
   }
 }
 
-// ---- training, shared by workloads 2–5 --------------------------------------------------------
+// ---- training, shared by workloads 2–6 --------------------------------------------------------
 
-const mlp = (hidden, outputs, outputActivation) => [
-  ...hidden.map((units) => ({ units, activation: 'relu' })),
-  { units: outputs, activation: outputActivation },
-];
-const classifier = (hidden) => ({ layers: mlp(hidden, 10, 'softmax'), loss: 'categoricalCrossentropy' });
+/** A model description (bench/model.mjs) for the ten digits, from its hidden layers as text. */
+const digitClassifier = (inputShape, hidden) => ({
+  inputShape,
+  hidden,
+  task: { kind: 'multiclass', classes: MNIST_CLASSES },
+  loss: 'categoricalCrossentropy',
+});
+
+/** The gigaflops of training `epochs` epochs of spec, for the time guard. */
+const trainGflop = (spec, epochs) => (trainFlopsPerSample(spec) * spec.train.rows * epochs) / 1e9;
+
+// The probe that gives the time guard an engine's speed on a workload with no
+// smaller size before it: this many samples, one step per epoch, two epochs.
+// Small, because TF.js's cpu backend trains the convnet at about 2 samples/s.
+const PROBE_SAMPLES = 4;
+
+/**
+ * Times a tiny fit so that the time guard can estimate the full one; on
+ * guarded engines only, and only when the full run is larger. The second
+ * epoch is timed (the first sets up); a step this small costs more per sample
+ * than a full batch, which errs towards skipping.
+ */
+async function probe(ctx, engine, kind, spec) {
+  if (engine.unsupported(spec) || ctx.guard.knows(engine, kind) || PROBE_SAMPLES >= spec.train.rows) return;
+  const train = sliceSet(spec.train, PROBE_SAMPLES);
+  const r = await engine.fit({ ...spec, train, test: undefined, measureMemory: false, batchSize: PROBE_SAMPLES, epochs: 2, seed: 1 });
+  const seconds = (r.epochEnds[1] - r.epochEnds[0]) / 1000;
+  ctx.guard.record(engine.id, kind, trainGflop({ ...spec, train }, 1), seconds);
+  ctx.log(`${engine.id}: ${kind} probe, ${PROBE_SAMPLES} samples in ${seconds.toFixed(2)} s`);
+}
+
+/** The first `rows` samples of a set. */
+function sliceSet(set, rows) {
+  const cols = (a) => a.length / set.rows;
+  return { ...set, rows, x: set.x.subarray(0, rows * cols(set.x)), y: set.y.subarray(0, rows * cols(set.y)), labels: set.labels?.subarray(0, rows) };
+}
 
 /**
  * Trains warmup + timed epochs in one fit; times the timed epochs from the
  * epoch-end callbacks (each engine reads its loss back there, so the work is
- * done). Returns undefined when the time guard skips it.
+ * done). Returns { skipped: why } when the engine cannot train the model or
+ * the time guard skips it.
  */
 async function trainTimed(ctx, engine, kind, spec, warmupEpochs, timedEpochs) {
+  const unsupported = engine.unsupported(spec);
+  if (unsupported) return { skipped: unsupported };
   const epochs = warmupEpochs + timedEpochs;
-  const gflop = (trainFlopsPerSample(spec.inputs, spec.layers.map((l) => l.units)) * spec.train.rows * epochs) / 1e9;
+  const gflop = trainGflop(spec, epochs);
   const skip = ctx.guard.check(engine, kind, gflop);
   if (skip) return { skipped: skip };
   const r = await engine.fit({ ...spec, epochs, seed: 1 });
@@ -100,7 +136,8 @@ async function trainTimed(ctx, engine, kind, spec, warmupEpochs, timedEpochs) {
   return { ...r, samplesPerSecond: (timedEpochs * spec.train.rows) / seconds, stepMs: (seconds * 1000) / steps };
 }
 
-function recordTraining(ctx, row, engine, r, value) {
+/** Records a training result in the row (or why it was skipped); checks the loss and that the engine built the described model. */
+function recordTraining(ctx, row, engine, r, value, spec) {
   if (r.skipped) {
     row.skipped[engine.id] = r.skipped;
     return false;
@@ -108,7 +145,14 @@ function recordTraining(ctx, row, engine, r, value) {
   row.values[engine.id] = value(r);
   ctx.log(`${row.name} · ${engine.id}: ${row.values[engine.id].toFixed(2)} ${row.unit}`);
   if (!Number.isFinite(r.loss)) ctx.results.check(row.workload, `${row.name}: final loss ${r.loss}`, engine.id, false, r.loss);
+  checkParams(ctx, row.workload, engine, r, spec);
   return true;
+}
+
+/** Every engine trains the model the description asks for: the same parameter count. */
+function checkParams(ctx, workload, engine, r, spec) {
+  const expected = paramCount(spec);
+  if (r.params !== expected) ctx.results.check(workload, `the model has ${r.params} parameters, the description ${expected}`, engine.id, false, r.params);
 }
 
 // ---- 2. the Keras example ---------------------------------------------------------------------
@@ -116,8 +160,9 @@ function recordTraining(ctx, row, engine, r, value) {
 export async function keras(ctx) {
   const data = kerasData();
   const spec = {
-    inputs: data.inputs,
-    layers: [{ units: 16, activation: 'relu' }, { units: 1, activation: 'sigmoid' }],
+    inputShape: [data.inputs],
+    hidden: '16',
+    task: { kind: 'binary', classes: 2 },
     loss: 'binaryCrossentropy',
     train: data,
     epochs: 5,
@@ -128,92 +173,131 @@ export async function keras(ctx) {
   for (const engine of ctx.engines) {
     await engine.fit(spec);
     const times = [];
-    let loss;
+    let result;
     for (let r = 0; r < ctx.sizes.keras.runs; r++) {
-      const result = await engine.fit(spec);
+      result = await engine.fit(spec);
       times.push(result.epochEnds.at(-1));
-      loss = result.loss;
     }
     row.values[engine.id] = median(times) / 1000;
-    ctx.results.check('keras', `final loss ${loss?.toFixed(4)}`, engine.id, Number.isFinite(loss), loss);
+    ctx.results.check('keras', `final loss ${result.loss?.toFixed(4)}`, engine.id, Number.isFinite(result.loss), result.loss);
+    checkParams(ctx, 'keras', engine, result, spec);
     ctx.log(`${row.name} · ${engine.id}: ${row.values[engine.id].toFixed(3)} s`);
   }
 }
 
-// ---- 3. MNIST MLP -----------------------------------------------------------------------------
+// ---- 3. MNIST MLP, and 5. the convnet: speed and held-out accuracy ------------------------------
+
+/**
+ * Trains spec on every engine: samples/s over the timed epochs in one row,
+ * held-out accuracy in another, checked against minAccuracy. `label` names
+ * the rows, `model` the charts' bars; `kind` is the time guard's, and with
+ * `probeFirst` a guarded engine without a speed for that kind trains a short
+ * probe first.
+ */
+async function trainAndTest(ctx, workload, spec, s, { label, model, kind, probeFirst }) {
+  const speed = ctx.results.row(workload, `${label}: training`, 'samples/s', 'higher', { model });
+  const accuracy = ctx.results.row(workload, `${label}: held-out accuracy (${spec.test.rows})`, '%', 'none', { model });
+  for (const engine of ctx.engines) {
+    if (probeFirst) await probe(ctx, engine, kind, spec);
+    const r = await trainTimed(ctx, engine, kind, { ...spec, measureMemory: true }, s.warmupEpochs, s.timedEpochs);
+    if (!recordTraining(ctx, speed, engine, r, (x) => x.samplesPerSecond, spec)) {
+      accuracy.skipped[engine.id] = r.skipped;
+      continue;
+    }
+    accuracy.values[engine.id] = r.accuracy * 100;
+    if (r.peakBytes !== undefined) ctx.peaks[workload] = r.peakBytes;
+    const ok = r.accuracy >= s.minAccuracy;
+    ctx.results.check(workload, `held-out accuracy ${(r.accuracy * 100).toFixed(2)}% (at least ${s.minAccuracy * 100}%)`, engine.id, ok, r.accuracy);
+  }
+}
 
 export function mnistSpec(ctx) {
   const s = ctx.sizes.mnist;
-  return { inputs: 784, ...classifier([128]), train: ctx.data.mnist.train(s.samples), test: ctx.data.mnist.test(s.testSamples), batchSize: s.batchSize };
+  return { ...digitClassifier([MNIST_PIXELS], '128'), train: ctx.data.mnist.train(s.samples), test: ctx.data.mnist.test(s.testSamples), batchSize: s.batchSize };
 }
 
 export async function mnist(ctx) {
   const s = ctx.sizes.mnist;
   const spec = mnistSpec(ctx);
-  const label = `MNIST MLP 784-128-10, batch ${s.batchSize}, ${spec.train.rows} digits`;
-  const speed = ctx.results.row('mnist', `${label}: training`, 'samples/s', 'higher');
-  const accuracy = ctx.results.row('mnist', `${label}: held-out accuracy (${spec.test.rows})`, '%', 'none');
-  for (const engine of ctx.engines) {
-    const r = await trainTimed(ctx, engine, 'train', { ...spec, measureMemory: true }, s.warmupEpochs, s.timedEpochs);
-    if (!recordTraining(ctx, speed, engine, r, (x) => x.samplesPerSecond)) {
-      accuracy.skipped[engine.id] = r.skipped;
-      continue;
-    }
-    accuracy.values[engine.id] = r.accuracy * 100;
-    if (r.peakBytes !== undefined) ctx.peaks.mnist = r.peakBytes;
-    const ok = r.accuracy >= s.minAccuracy;
-    ctx.results.check('mnist', `held-out accuracy ${(r.accuracy * 100).toFixed(2)}% (at least ${s.minAccuracy * 100}%)`, engine.id, ok, r.accuracy);
-  }
+  // The guard's 'train' speed from here estimates the wide MLP after it.
+  await trainAndTest(ctx, 'mnist', spec, s, {
+    label: `MNIST MLP 784-128-10, batch ${s.batchSize}, ${spec.train.rows} digits`,
+    model: 'MNIST 784-128-10',
+    kind: 'train',
+    probeFirst: false,
+  });
 }
 
 // ---- 4. wide MLP ------------------------------------------------------------------------------
 
 export function wideSpec(ctx) {
   const s = ctx.sizes.wide;
-  return { inputs: 784, ...classifier(s.hidden), train: ctx.data.mnist.train(s.samples), batchSize: s.batchSize };
+  return { ...digitClassifier([MNIST_PIXELS], s.hidden), train: ctx.data.mnist.train(s.samples), batchSize: s.batchSize };
 }
 
 export async function wide(ctx) {
   const s = ctx.sizes.wide;
   const spec = wideSpec(ctx);
-  const row = ctx.results.row('wide', `wide MLP 784-${s.hidden.join('-')}-10, batch ${s.batchSize}: training`, 'samples/s', 'higher');
+  const model = `784-${s.hidden.replaceAll(',', '-')}-10`;
+  const row = ctx.results.row('wide', `wide MLP ${model}, batch ${s.batchSize}: training`, 'samples/s', 'higher', { model: `wide ${model}` });
   for (const engine of ctx.engines) {
     const r = await trainTimed(ctx, engine, 'train', { ...spec, measureMemory: true }, s.warmupEpochs, s.timedEpochs);
-    if (recordTraining(ctx, row, engine, r, (x) => x.samplesPerSecond) && r.peakBytes !== undefined) ctx.peaks.wide = r.peakBytes;
+    if (recordTraining(ctx, row, engine, r, (x) => x.samplesPerSecond, spec) && r.peakBytes !== undefined) ctx.peaks.wide = r.peakBytes;
   }
 }
 
-// ---- 5. scaling -------------------------------------------------------------------------------
+// ---- 5. the convnet ---------------------------------------------------------------------------
+
+export function cnnSpec(ctx) {
+  const s = ctx.sizes.cnn;
+  return { ...digitClassifier([28, 28, 1], s.hidden), train: ctx.data.mnist.train(s.samples), test: ctx.data.mnist.test(s.testSamples), batchSize: s.batchSize };
+}
+
+/** Keras's "simple MNIST convnet" (conv 32 3×3, pool, conv 64 3×3, pool, dropout, softmax 10). */
+export async function cnn(ctx) {
+  const s = ctx.sizes.cnn;
+  const spec = cnnSpec(ctx);
+  // A conv's speed is not a dense layer's, and nothing smaller comes before: a guarded engine is probed first.
+  await trainAndTest(ctx, 'cnn', spec, s, {
+    label: `Keras MNIST convnet, batch ${s.batchSize}, ${spec.train.rows} digits`,
+    model: 'MNIST convnet',
+    kind: 'cnn',
+    probeFirst: true,
+  });
+}
+
+// ---- 6. scaling -------------------------------------------------------------------------------
 
 export async function scaling(ctx) {
   const s = ctx.sizes.scaling;
   for (const batch of s.batches) {
-    const spec = { inputs: 784, ...classifier([128]), train: ctx.data.mnist.train(s.batchSamples(batch)), batchSize: batch };
+    const spec = { ...digitClassifier([MNIST_PIXELS], '128'), train: ctx.data.mnist.train(s.batchSamples(batch)), batchSize: batch };
     const row = ctx.results.row('scaling', `scaling: MNIST MLP, batch ${batch}`, 'samples/s', 'higher', { batch });
     for (const engine of ctx.engines) {
       const r = await trainTimed(ctx, engine, 'scaling-batch', spec, 1, 1);
-      recordTraining(ctx, row, engine, r, (x) => x.samplesPerSecond);
+      recordTraining(ctx, row, engine, r, (x) => x.samplesPerSecond, spec);
     }
   }
   for (const width of s.widths) {
-    const spec = { inputs: 784, ...classifier([width]), train: ctx.data.mnist.train(s.widthSamples), batchSize: s.widthBatch };
+    const spec = { ...digitClassifier([MNIST_PIXELS], String(width)), train: ctx.data.mnist.train(s.widthSamples), batchSize: s.widthBatch };
     const row = ctx.results.row('scaling', `scaling: 784-${width}-10, batch ${s.widthBatch}: step`, 'ms', 'lower', { width });
     for (const engine of ctx.engines) {
       const r = await trainTimed(ctx, engine, 'scaling-width', spec, 1, 1);
-      recordTraining(ctx, row, engine, r, (x) => x.stepMs);
+      recordTraining(ctx, row, engine, r, (x) => x.stepMs, spec);
     }
   }
 }
 
-// ---- 6. memory --------------------------------------------------------------------------------
+// ---- 7. memory --------------------------------------------------------------------------------
 
-/** Peak GPU bytes of our engine in workloads 3 and 4 (trained here if they did not run). */
+/** Peak GPU bytes of our engine in workloads 3, 4 and 5 (trained here if they did not run). */
 export async function memory(ctx) {
   const ours = ctx.engines.find((e) => e.id === 'ours-webgpu');
   if (!ours) return;
   const cases = [
     ['mnist', 'MNIST MLP (workload 3)', mnistSpec(ctx), ctx.sizes.mnist.batchSize],
     ['wide', 'wide MLP (workload 4)', wideSpec(ctx), ctx.sizes.wide.batchSize],
+    ['cnn', 'convnet (workload 5)', cnnSpec(ctx), ctx.sizes.cnn.batchSize],
   ];
   for (const [key, what, spec, batchSize] of cases) {
     ctx.peaks[key] ??= (await ours.fit({ ...spec, batchSize, epochs: 1, seed: 1, measureMemory: true })).peakBytes;
@@ -223,4 +307,4 @@ export async function memory(ctx) {
   }
 }
 
-export const WORKLOAD_FUNCTIONS = { matmul, keras, mnist, wide, scaling, memory };
+export const WORKLOAD_FUNCTIONS = { matmul, keras, mnist, wide, cnn, scaling, memory };

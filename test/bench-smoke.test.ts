@@ -21,7 +21,7 @@ interface BenchJson {
   adapter?: string;
   engines: { id: string; unavailable?: string }[];
   rows: Row[];
-  checks: { what: string; engine: string; ok: boolean }[];
+  checks: { workload: string; what: string; engine: string; ok: boolean }[];
   ok: boolean;
 }
 
@@ -68,7 +68,7 @@ describe('npm run bench -- --smoke', () => {
 
   it('measures every workload for every running engine, with finite numbers', () => {
     const running = json.engines.filter((e) => !e.unavailable).map((e) => e.id);
-    for (const w of ['matmul', 'keras', 'mnist', 'wide', 'scaling']) {
+    for (const w of ['matmul', 'keras', 'mnist', 'wide', 'cnn', 'scaling']) {
       const rows = json.rows.filter((r) => r.workload === w);
       expect(rows.length, w).toBeGreaterThan(0);
       for (const row of rows) {
@@ -82,7 +82,24 @@ describe('npm run bench -- --smoke', () => {
     // Speed never hides a wrong result: each engine's held-out accuracy is there.
     const accuracy = json.rows.find((r) => r.workload === 'mnist' && r.unit === '%');
     for (const engine of running) expect(accuracy?.values[engine], engine).toBeGreaterThan(50);
-    if (running.includes('ours-webgpu')) expect(json.rows.filter((r) => r.workload === 'memory' && r.values['ours-webgpu']! > 0)).toHaveLength(2);
+    if (running.includes('ours-webgpu')) expect(json.rows.filter((r) => r.workload === 'memory' && r.values['ours-webgpu']! > 0)).toHaveLength(3);
+  });
+
+  it('trains the convnet on the WebGPU engines, checks its accuracy, and says why an engine cannot', () => {
+    const running = json.engines.filter((e) => !e.unavailable).map((e) => e.id);
+    const speed = json.rows.find((r) => r.workload === 'cnn' && r.unit === 'samples/s');
+    const accuracy = json.rows.find((r) => r.workload === 'cnn' && r.unit === '%');
+    // Smoke-sized training: well above chance (10%), and the benchmark's own check held.
+    for (const engine of running.filter((e) => e.endsWith('-webgpu'))) {
+      expect(speed?.values[engine], engine).toBeGreaterThan(0);
+      expect(accuracy?.values[engine], engine).toBeGreaterThan(30);
+      expect(json.checks.some((c) => c.workload === 'cnn' && c.engine === engine && c.what.startsWith('held-out accuracy') && c.ok), engine).toBe(true);
+    }
+    // The plain-JavaScript engines run it or are skipped by the time guard; wasm has no kernel for it.
+    for (const engine of ['ours-cpu', 'tfjs-cpu'].filter((e) => running.includes(e))) {
+      if (speed?.values[engine] === undefined) expect(speed?.skipped[engine], engine).toMatch(/estimated, over --max-seconds/);
+    }
+    if (running.includes('tfjs-wasm')) expect(speed?.skipped['tfjs-wasm']).toMatch(/wasm backend has no Conv2DBackpropFilter kernel/);
   });
 
   it('prints the table with the ratios, and writes the report with its charts', () => {

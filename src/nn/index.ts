@@ -24,6 +24,7 @@ export {
 } from './sequential.js';
 export {
   buildModel,
+  modelLayerSpecs,
   parseLayers,
   formatLayers,
   usesImages,

@@ -84,10 +84,13 @@ function layerOf(s: LayerSpec, activation: LayerActivation, inputShape: readonly
 const IMAGE_LAYERS = new Set<LayerSpec['type']>(['conv2d', 'maxPooling2d', 'averagePooling2d']);
 
 /**
- * The model a description asks for. A dense layer right after image layers
- * gets a flatten() put before it, so "conv32x3,maxpool2,128" means what it says.
+ * Every layer a description builds, in order, each activation spelled out:
+ * the hidden layers, a flatten() before a dense layer that follows image
+ * layers (so "conv32x3,maxpool2,128" means what it says), and the output layer
+ * the task and loss need. Other engines (the benchmark's TensorFlow.js model)
+ * build from this list to get the same model.
  */
-export function buildModel(spec: ModelSpec, options: SequentialOptions = {}): Sequential {
+export function modelLayerSpecs(spec: ModelSpec): LayerSpec[] {
   const activation = spec.activation ?? 'relu';
   const specs: LayerSpec[] = [];
   let images = spec.inputShape.length === 3;
@@ -95,13 +98,19 @@ export function buildModel(spec: ModelSpec, options: SequentialOptions = {}): Se
     if (s.type === 'dense' && images) specs.push({ type: 'flatten' });
     if (s.type === 'flatten' || s.type === 'dense') images = false;
     if (IMAGE_LAYERS.has(s.type)) images = true;
-    specs.push(s);
+    specs.push(s.type === 'dense' || s.type === 'conv2d' ? { ...s, activation: s.activation ?? activation } : s);
   }
   const out = outputLayerFor(spec.task, spec.loss);
   if (images) specs.push({ type: 'flatten' });
   specs.push({ type: 'dense', units: out.units, activation: out.activation });
+  return specs;
+}
+
+/** The model a description asks for (see modelLayerSpecs). */
+export function buildModel(spec: ModelSpec, options: SequentialOptions = {}): Sequential {
+  const activation = spec.activation ?? 'relu';
   return sequential(
-    specs.map((s, i) => layerOf(s, activation, i === 0 ? spec.inputShape : undefined)),
+    modelLayerSpecs(spec).map((s, i) => layerOf(s, activation, i === 0 ? spec.inputShape : undefined)),
     options,
   );
 }
