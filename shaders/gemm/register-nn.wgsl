@@ -33,8 +33,10 @@ fn gemm_register_nn(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // C[r, c..c+3] += Σ_{j<4} A[r, k+j] · B[k+j, c..c+3]
   var s = k_step(kr.x);
+  // The first run's addresses before the loop: where runs never restart (a stored matrix), the test below folds away.
+  for (var r = 0u; r < REG_ROWS; r++) { spans[r] = a_span(rows[r], s); }
   for (var k = kr.x; k < kr.y; k += 4u) {
-    if (k == kr.x || span_starts(s)) {
+    if (k != kr.x && span_starts(s)) {
       for (var r = 0u; r < REG_ROWS; r++) { spans[r] = a_span(rows[r], s); }
     }
     var bk: array<array<vec4<f32>, REG_VECS>, 4>;

@@ -24,8 +24,11 @@ fn gemm_register_nt(@builtin(global_invocation_id) gid: vec3<u32>) {
 
   // C[r, c] += dot(A[r, k..k+3], B[k..k+3, c]); lane j of acc[r][v] holds column 4v + j.
   var s = k_step(kr.x);
+  // The first run's addresses before the loop: where runs never restart (a stored matrix), the test below folds away.
+  for (var r = 0u; r < REG_ROWS; r++) { a_spans[r] = a_span(rows[r], s); }
+  for (var c = 0u; c < REG_COLS; c++) { b_spans[c] = b_span(cols[c], s); }
   for (var k = kr.x; k < kr.y; k += 4u) {
-    if (k == kr.x || span_starts(s)) {
+    if (k != kr.x && span_starts(s)) {
       for (var r = 0u; r < REG_ROWS; r++) { a_spans[r] = a_span(rows[r], s); }
       for (var c = 0u; c < REG_COLS; c++) { b_spans[c] = b_span(cols[c], s); }
     }

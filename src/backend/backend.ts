@@ -1,6 +1,11 @@
 import type { Shape, Tensor } from '../tensor.js';
 
 export type BackendName = 'cpu' | 'webgpu';
+
+/** The device a backend computed on is gone (a GPU reset, a destroyed device): every later call fails with this. */
+export class DeviceLostError extends Error {
+  override name = 'DeviceLostError';
+}
 export type ActivationName = 'linear' | 'relu' | 'sigmoid' | 'tanh';
 export type LossName =
   | 'meanSquaredError'

@@ -9,7 +9,7 @@
 // permutation, replays the plan for every batch, and submits once. Loss and
 // accuracy sums accumulate on the device and are read back once per epoch.
 import type { AccuracyKind, Backend, DerivativeOf, LossName, Plan } from '../backend/backend.js';
-import { LOSSES } from '../backend/backend.js';
+import { DeviceLostError, LOSSES } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
 import { Random } from '../random.js';
@@ -444,10 +444,12 @@ export class Sequential {
       return;
     }
     if (y.cols !== units) throw new Error(`${op}: y has ${y.cols} columns but ${last} has ${units} units`);
-    if (c.loss === 'binaryCrossentropy') {
+    if (c.loss === 'binaryCrossentropy' || c.loss === 'categoricalCrossentropy') {
+      // Cross-entropy compares probabilities: one-hot rows (or soft labels), never class numbers.
+      const hint = c.loss === 'categoricalCrossentropy' ? ' (one-hot rows; for integer class labels use sparseCategoricalCrossentropy)' : '';
       y.values.forEach((v, i) => {
         if (v < 0 || v > 1) {
-          throw new Error(`${op}: binaryCrossentropy needs targets in [0, 1], but sample ${Math.floor(i / y.cols)} has ${v}`);
+          throw new Error(`${op}: ${c.loss} needs targets in [0, 1]${hint}, but sample ${Math.floor(i / y.cols)} has ${v}`);
         }
       });
     }
@@ -572,45 +574,52 @@ export class Sequential {
       const { save, restore } = this.recordBackup(c, keep);
 
       const onBatchEnd = options.callbacks?.onBatchEnd;
-      for (let epoch = 0; epoch < epochs && !this.stopTraining; epoch++) {
-        // All writes first: a write after recorded work would force an extra submission.
-        b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
-        b.write(train.cursor, new Float32Array(1));
-        b.write(trainStats, new Float32Array(2));
-        if (validation) {
-          b.write(validation.data.cursor, new Float32Array(1));
-          b.write(validation.stats, new Float32Array(2));
-        }
-        b.replay(save);
-        let seen = 0;
-        for (const [i, step] of steps.entries()) {
-          b.replay(step.plan);
-          seen += step.size;
-          if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
-            b.replay(reportPlan);
-            const r = await report.data();
-            await onBatchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+      let epoch = 0;
+      try {
+        for (; epoch < epochs && !this.stopTraining; epoch++) {
+          // All writes first: a write after recorded work would force an extra submission.
+          b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
+          b.write(train.cursor, new Float32Array(1));
+          b.write(trainStats, new Float32Array(2));
+          if (validation) {
+            b.write(validation.data.cursor, new Float32Array(1));
+            b.write(validation.stats, new Float32Array(2));
           }
+          b.replay(save);
+          let seen = 0;
+          for (const [i, step] of steps.entries()) {
+            b.replay(step.plan);
+            seen += step.size;
+            if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
+              b.replay(reportPlan);
+              const r = await report.data();
+              await onBatchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+            }
+          }
+          if (validation) for (const plan of validation.steps) b.replay(plan);
+          b.replay(reportPlan);
+          const r = await report.data();
+          const logs: EpochLogs = { loss: r[0]! / n };
+          if (c.reportAccuracy) logs.accuracy = r[1]! / n;
+          if (validation) {
+            logs.val_loss = r[2]! / validation.data.rows;
+            if (c.reportAccuracy) logs.val_accuracy = r[3]! / validation.data.rows;
+          }
+          if (!Number.isFinite(logs.loss)) {
+            b.replay(restore);
+            await b.flush();
+            throw new Error(
+              `fit: the training loss became ${logs.loss} in epoch ${epoch + 1}; the weights from ` +
+                `${epoch === 0 ? 'before this fit' : `the end of epoch ${epoch}`} were kept. Try a smaller learning rate.`,
+            );
+          }
+          history.record(epoch, logs);
+          await options.callbacks?.onEpochEnd?.(epoch, logs);
         }
-        if (validation) for (const plan of validation.steps) b.replay(plan);
-        b.replay(reportPlan);
-        const r = await report.data();
-        const logs: EpochLogs = { loss: r[0]! / n };
-        if (c.reportAccuracy) logs.accuracy = r[1]! / n;
-        if (validation) {
-          logs.val_loss = r[2]! / validation.data.rows;
-          if (c.reportAccuracy) logs.val_accuracy = r[3]! / validation.data.rows;
-        }
-        if (!Number.isFinite(logs.loss)) {
-          b.replay(restore);
-          await b.flush();
-          throw new Error(
-            `fit: the training loss became ${logs.loss} in epoch ${epoch + 1}; the weights from ` +
-              `${epoch === 0 ? 'before this fit' : `the end of epoch ${epoch}`} were kept. Try a smaller learning rate.`,
-          );
-        }
-        history.record(epoch, logs);
-        await options.callbacks?.onEpochEnd?.(epoch, logs);
+      } catch (e) {
+        // Say when: the weights the model had were on that device, and are gone with it.
+        if (e instanceof DeviceLostError) throw new DeviceLostError(`fit: in epoch ${epoch + 1} of ${epochs}: ${e.message}`);
+        throw e;
       }
     } finally {
       for (const t of owned.reverse()) t.dispose();
@@ -786,6 +795,9 @@ export class Sequential {
     }
     const values = weights.map((w, i) => {
       const t = targets[i]!;
+      if (!(w instanceof Float32Array || Array.isArray(w))) {
+        throw new Error(`setWeights: weight ${i} (${t.name}) is ${w === null ? 'null' : typeof w}, not a Float32Array or an array of numbers`);
+      }
       if (w.length !== t.size) {
         throw new Error(`setWeights: ${t.name} needs ${t.size} values (shape [${t.shape.join(', ')}]), got ${w.length}`);
       }

@@ -36,6 +36,8 @@ function fitErrors(backend: () => Backend) {
     ['wrong feature count', (m) => m.fit([[1, 2], [3, 4]], [[0], [1]]), /fit: x has 2 features per sample, but the first layer 'dense_1' expects 3 \(inputShape \[3\]\)/],
     ['y outside [0, 1] for binary cross-entropy', (m) => m.fit(x3, [[0], [2], [1], [0]]), /binaryCrossentropy needs targets in \[0, 1\], but sample 1 has 2/],
     ['sparse label out of range', (m) => m.fit(x3, [0, 1, 3, 2]), /label 3 of sample 2 is not an integer class in \[0, 3\)/, 'sparseCategoricalCrossentropy', 3],
+    ['a categorical target of 5 (a class number where one-hot rows belong)', (m) => m.fit(x3, [[0, 0, 1], [5, 0, 0], [0, 1, 0], [1, 0, 0]]), /fit: categoricalCrossentropy needs targets in \[0, 1\] \(one-hot rows; for integer class labels use sparseCategoricalCrossentropy\), but sample 1 has 5/, 'categoricalCrossentropy', 3],
+    ['a categorical target of -1', (m) => m.fit(x3, [[0, 0, 1], [0, 1, 0], [-1, 1, 1], [1, 0, 0]]), /fit: categoricalCrossentropy needs targets in \[0, 1\].*but sample 2 has -1/, 'categoricalCrossentropy', 3],
     ['sparse label not an integer', (m) => m.fit(x3, [0, 1.5, 2, 2]), /label 1.5 of sample 1 is not an integer class/, 'sparseCategoricalCrossentropy', 3],
     ['NaN in x', (m) => m.fit([[0, 1, 2], [1, NaN, 1], [2, 0, 1], [0, 0, 0]], y01), /fit: x: sample 1, column 1 is NaN/],
     ['Infinity in y', (m) => m.fit(x3, [[0], [1], [Infinity], [0]]), /fit: y: sample 2, column 0 is Infinity/],
@@ -86,6 +88,8 @@ describe('model bad input (cpu)', () => {
     expect(() => sequential([dense({ units: 4, inputShape: [3] }), dense({ units: 2, inputShape: [5] })])).toThrow(/layer 'dense_2' has inputShape \[5\], but the layer before it outputs 4 values/);
     expect(() => m.setWeights([new Float32Array(3)])).toThrow(/setWeights: expected 2 arrays \(dense_1\/kernel, dense_1\/bias\), got 1/);
     expect(() => m.setWeights([new Float32Array(4), new Float32Array(1)])).toThrow(/setWeights: dense_1\/kernel needs 3 values \(shape \[3, 1\]\), got 4/);
+    expect(() => m.setWeights([null as never, new Float32Array(1)])).toThrow(/^setWeights: weight 0 \(dense_1\/kernel\) is null, not a Float32Array or an array of numbers$/);
+    expect(() => m.setWeights([new Float32Array(3), 'x' as never])).toThrow(/^setWeights: weight 1 \(dense_1\/bias\) is string, not a Float32Array or an array of numbers$/);
   });
 
   it('a loss that turns NaN stops fit, naming the epoch, and keeps the previous weights', async () => {

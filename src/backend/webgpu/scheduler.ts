@@ -3,6 +3,7 @@
 // (a readback, a flush) or a write must be ordered after them. Between
 // dispatches in one compute pass, WebGPU makes earlier writes visible to later
 // reads, so consecutive ops need no pass boundaries.
+import { DeviceLostError } from '../backend.js';
 import type { BufferPool } from './buffers.js';
 import type { PipelineCache } from './pipelines.js';
 
@@ -31,9 +32,7 @@ export interface SchedulerStats {
   readbacks: number;
 }
 
-export class DeviceLostError extends Error {
-  override name = 'DeviceLostError';
-}
+export { DeviceLostError };
 
 export class GpuValidationError extends Error {
   override name = 'GpuValidationError';
