@@ -1,5 +1,6 @@
 /// <reference types="@webgpu/types" />
-export { Tensor, sizeOf, formatShape, type Shape } from './tensor.js';
+export { Tensor, tidy, sizeOf, formatShape, type Shape } from './tensor.js';
+export type { NestedArray } from './nested.js';
 export type {
   Backend,
   BackendName,

@@ -191,6 +191,8 @@ export interface Backend {
   readonly name: BackendName;
   /** A human-readable name of the device the math runs on (e.g. "llvmpipe"). */
   readonly adapterName: string;
+  /** How this backend was picked, when getBackend('auto') picked it. */
+  readonly chosen?: string | undefined;
   /** The largest tensor the backend holds, in bytes (on WebGPU: what one kernel binding may see). */
   readonly maxTensorBytes: number;
 

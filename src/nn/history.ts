@@ -12,18 +12,22 @@ export interface EpochLogs {
  * loss still falls is the mark of overfitting.
  */
 export class History {
+  /** The accuracy metric's name as compile was given it: 'accuracy', or Keras's 'acc'. */
+  constructor(readonly accuracyName: 'accuracy' | 'acc' = 'accuracy') {}
+
   readonly epoch: number[] = [];
   readonly loss: number[] = [];
   accuracy?: number[];
   val_loss?: number[];
   val_accuracy?: number[];
 
-  /** The same arrays keyed by name, as Keras's History.history. */
+  /** The same arrays keyed by name, as Keras's History.history (accuracy under the metric's name: 'acc' gives acc and val_acc). */
   get history(): Record<string, number[]> {
     const h: Record<string, number[]> = { loss: this.loss };
+    const name = (k: string) => (this.accuracyName === 'acc' ? k.replace('accuracy', 'acc') : k);
     for (const k of ['accuracy', 'val_loss', 'val_accuracy'] as const) {
       const v = this[k];
-      if (v) h[k] = v;
+      if (v) h[name(k)] = v;
     }
     return h;
   }

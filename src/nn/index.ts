@@ -16,10 +16,7 @@ export {
   type SequentialOptions,
   type CompileOptions,
   type FitOptions,
-  type FitCallbacks,
-  type BatchLogs,
   type EvaluateResult,
-  type MetricName,
   type LayerInfo,
 } from './sequential.js';
 export {
@@ -34,3 +31,14 @@ export {
   type ModelSpec,
   type Task as ModelTask,
 } from './spec.js';
+export {
+  earlyStopping,
+  EarlyStopping,
+  CALLBACK_NAMES,
+  type EarlyStoppingConfig,
+  type FitCallbacks,
+  type CallbackObject,
+  type CallbackModel,
+  type BatchLogs,
+} from './callbacks.js';
+export { METRICS, type MetricName, type LossSpelling } from './names.js';

@@ -9,7 +9,7 @@
 // pages, each with its own views, update and copy; ordinary models have one.
 import { VIEW_ALIGNMENT, type Backend } from '../backend/backend.js';
 import { formatBytes, TensorLimitError } from '../backend/shapes.js';
-import { formatShape, type Shape, type Tensor } from '../tensor.js';
+import { formatShape, untracked, type Shape, type Tensor } from '../tensor.js';
 import type { Random } from '../random.js';
 import { initialize } from './initializers.js';
 import type { BuiltLayer, ParamSpec } from './layer.js';
@@ -95,8 +95,12 @@ export class ParamStore {
     this.byLayer = layers.map((_, l) => entries.flatMap((e, i) => (e.layer === l ? [i] : [])));
   }
 
-  /** One tensor per page; if one cannot be made, the ones made are freed. */
+  /** One tensor per page (the model's own: no tidy() scope disposes it); if one cannot be made, the ones made are freed. */
   private allocate(make: (length: number, page: number) => Tensor): FlatTensors {
+    return untracked(() => this.allocatePages(make));
+  }
+
+  private allocatePages(make: (length: number, page: number) => Tensor): FlatTensors {
     const made: Tensor[] = [];
     try {
       this.pageLengths.forEach((n, i) => made.push(make(n, i)));

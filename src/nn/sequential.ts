@@ -9,48 +9,35 @@
 // permutation, replays the plan for every batch, and submits once. Loss and
 // accuracy sums accumulate on the device and are read back once per epoch.
 import type { AccuracyKind, Backend, DerivativeOf, LossName, Plan } from '../backend/backend.js';
-import { DeviceLostError, LOSSES } from '../backend/backend.js';
+import { DeviceLostError } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
 import { Random } from '../random.js';
-import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
+import { formatShape, sizeOf, untracked, type Shape, type Tensor } from '../tensor.js';
 import { checkFinite, sliceRows, toMatrix, type DataInput, type Matrix } from './data.js';
 import { History, type EpochLogs } from './history.js';
+import { CallbackList, type CallbackObject, type FitCallbacks } from './callbacks.js';
+import { checkMetric, lossNamed, type LossSpelling, type MetricName } from './names.js';
 import type { LayerActivation } from './activations.js';
 import type { BuiltLayer, Layer } from './layer.js';
 import { ParamStore, type FlatTensors } from './params.js';
 import { applyUpdate, createState, resolveOptimizer, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers.js';
 
 export interface SequentialOptions {
-  /** Where the math runs. Default: the CPU reference backend. */
+  /**
+   * Where the math runs, e.g. `await getBackend()` (a GPU when there is one).
+   * Default: the CPU reference backend, which summary() points out.
+   */
   backend?: Backend;
   /** Seeds the initial weights, the shuffles and dropout: the same seed trains the same model on every backend. */
   seed?: number;
 }
 
-export type MetricName = 'accuracy';
-
 export interface CompileOptions {
   optimizer: OptimizerName | Optimizer;
-  loss: LossName;
+  /** Ours ('binaryCrossentropy') or Keras's spelling ('binary_crossentropy', 'mse'). */
+  loss: LossSpelling;
   metrics?: readonly MetricName[];
-}
-
-export interface BatchLogs {
-  /** Mean loss over the epoch's batches so far. */
-  loss: number;
-  accuracy?: number;
-  /** Samples in this batch. */
-  size: number;
-}
-
-export interface FitCallbacks {
-  onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
-  /** Asking for per-batch values costs one GPU submission and readback per call. */
-  onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
-  /** Call onBatchEnd after every N batches (and after the last). Default 1. */
-  onBatchEndEvery?: number;
-  onTrainEnd?: (history: History) => void | Promise<void>;
 }
 
 export interface FitOptions {
@@ -67,7 +54,8 @@ export interface FitOptions {
   /** Hold out this fraction of the samples (the last ones, before shuffling) to validate on. */
   validationSplit?: number;
   validationData?: readonly [DataInput, DataInput];
-  callbacks?: FitCallbacks;
+  /** One object of callback functions, or (as TensorFlow.js takes them) an array of callback objects such as earlyStopping(). */
+  callbacks?: FitCallbacks | readonly CallbackObject[];
 }
 
 export interface EvaluateResult {
@@ -96,6 +84,8 @@ interface Compiled {
   optimizer: Optimizer;
   loss: LossName;
   reportAccuracy: boolean;
+  /** The name compile was given for it ('accuracy' or 'acc'): History reports it under that name. */
+  accuracyName: MetricName;
   accuracy: AccuracyKind;
   /** The loss takes the head layer's pre-activation (sigmoid/softmax fused into the loss). */
   fromLogits: boolean;
@@ -141,6 +131,8 @@ export class Sequential {
   readonly outputShape: Shape;
   /** The seed the model was built with. */
   readonly seed: number;
+  /** No backend was given: the CPU reference was used without being asked for. */
+  private readonly backendDefaulted: boolean;
   /** Set from a callback to end fit after the current epoch. */
   stopTraining = false;
   private readonly built: BuiltLayer[] = [];
@@ -171,6 +163,7 @@ export class Sequential {
       throw new Error(`sequential: the first layer needs inputShape, e.g. ${hint}`);
     }
     this.backend = options.backend ?? new CpuBackend();
+    this.backendDefaulted = options.backend === undefined;
     this.layers = layers;
     this.seed = options.seed ?? Math.floor(Math.random() * 2 ** 31);
     this.shuffleRng = new Random(this.seed ^ 0x5bd1e995);
@@ -246,14 +239,9 @@ export class Sequential {
     this.checkNotFitting('compile');
     if (!options || typeof options !== 'object') throw new Error('compile: expected { optimizer, loss, metrics? }');
     const optimizer = resolveOptimizer(options.optimizer);
-    const loss = options.loss;
-    if (!(LOSSES as readonly string[]).includes(loss)) {
-      throw new Error(`compile: unknown loss '${String(loss)}'; valid: ${LOSSES.join(', ')}`);
-    }
-    const metrics = options.metrics ?? [];
-    for (const m of metrics) {
-      if (m !== 'accuracy') throw new Error(`compile: unknown metric '${String(m)}'; valid: accuracy`);
-    }
+    const loss = lossNamed(options.loss);
+    if (options.metrics !== undefined && !Array.isArray(options.metrics)) throw new Error(`compile: metrics must be an array of names, e.g. ['accuracy'], got ${typeof options.metrics}`);
+    const metrics = (options.metrics ?? []).map(checkMetric);
     if (this.outputShape.length !== 1) {
       const last = this.built[this.built.length - 1]!;
       throw new Error(`compile: the last layer '${last.name}' outputs ${formatShape(this.outputShape)} per sample; a loss needs one vector per sample: add flatten() and a dense layer`);
@@ -267,17 +255,18 @@ export class Sequential {
     const made: { dispose(): void }[] = [];
     const keep = <T extends { dispose(): void }>(t: T): T => (made.push(t), t);
     try {
-      const state = this.store.values.pages.map((page) => createState(this.backend, optimizer, page));
+      const state = untracked(() => this.store.values.pages.map((page) => createState(this.backend, optimizer, page)));
       for (const st of state) for (const t of [st.slot1, st.slot2]) if (t) keep(t);
       this.compiled = {
         optimizer,
         loss,
-        reportAccuracy: metrics.includes('accuracy'),
+        reportAccuracy: metrics.length > 0,
+      accuracyName: metrics[0] ?? 'accuracy',
         accuracy: defaultAccuracy(loss, this.outputSize),
         fromLogits,
         grads: keep(this.store.zeros()),
         state,
-        step: keep(this.backend.zeros([1])),
+        step: keep(untracked(() => this.backend.zeros([1]))),
         advancesStep: optimizer.kind === 'adam' || this.built.some((l) => l.usesStep),
       };
     } catch (e) {
@@ -488,19 +477,20 @@ export class Sequential {
   async fit(x: DataInput, y: DataInput, options: FitOptions = {}): Promise<History> {
     this.checkNotFitting('fit');
     const c = this.requireCompiled('fit');
+    const callbacks = new CallbackList(options.callbacks, this);
     this.fitting = true;
     let history: History;
     try {
-      history = await this.fitCompiled(c, x, y, options);
+      history = await this.fitCompiled(c, x, y, options, callbacks);
     } finally {
       this.fitting = false;
     }
     // The plans are gone by now: onTrainEnd may compile, dispose or fit again.
-    await options.callbacks?.onTrainEnd?.(history);
+    await callbacks.trainEnd(history);
     return history;
   }
 
-  private async fitCompiled(c: Compiled, x: DataInput, y: DataInput, options: FitOptions): Promise<History> {
+  private async fitCompiled(c: Compiled, x: DataInput, y: DataInput, options: FitOptions, callbacks: CallbackList): Promise<History> {
     const epochs = options.epochs ?? 1;
     const batchSize = options.batchSize ?? DEFAULT_BATCH;
     const shuffle = options.shuffle ?? true;
@@ -511,8 +501,7 @@ export class Sequential {
       throw new Error(`fit: validationSplit must be a number in (0, 1), got ${split}`);
     }
     if (split !== undefined && options.validationData) throw new Error('fit: give validationSplit or validationData, not both');
-    const every = options.callbacks?.onBatchEndEvery;
-    if (every !== undefined && !isPositiveInteger(every)) throw new Error(`fit: onBatchEndEvery must be a positive integer, got ${every}`);
+    const every = callbacks.every;
 
     let trainX = await toMatrix(x, 'fit: x');
     let trainY = await toMatrix(y, 'fit: y');
@@ -541,7 +530,7 @@ export class Sequential {
     const owned: { dispose(): void }[] = [];
     const keep = <T extends { dispose(): void }>(t: T): T => (owned.push(t), t);
 
-    const history = new History();
+    const history = new History(c.accuracyName);
     this.stopTraining = false;
     try {
       const train = this.upload(trainX, trainY);
@@ -573,10 +562,13 @@ export class Sequential {
       );
       const { save, restore } = this.recordBackup(c, keep);
 
-      const onBatchEnd = options.callbacks?.onBatchEnd;
+      const onBatchBegin = callbacks.has('onBatchBegin');
+      const onBatchEnd = callbacks.has('onBatchEnd');
       let epoch = 0;
+      await callbacks.trainBegin();
       try {
         for (; epoch < epochs && !this.stopTraining; epoch++) {
+          await callbacks.epochBegin(epoch);
           // All writes first: a write after recorded work would force an extra submission.
           b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
           b.write(train.cursor, new Float32Array(1));
@@ -588,12 +580,13 @@ export class Sequential {
           b.replay(save);
           let seen = 0;
           for (const [i, step] of steps.entries()) {
+            if (onBatchBegin) await callbacks.batchBegin(i);
             b.replay(step.plan);
             seen += step.size;
             if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
               b.replay(reportPlan);
               const r = await report.data();
-              await onBatchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+              await callbacks.batchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
             }
           }
           if (validation) for (const plan of validation.steps) b.replay(plan);
@@ -614,7 +607,7 @@ export class Sequential {
             );
           }
           history.record(epoch, logs);
-          await options.callbacks?.onEpochEnd?.(epoch, logs);
+          await callbacks.epochEnd(epoch, logs);
         }
       } catch (e) {
         // Say when: the weights the model had were on that device, and are gone with it.
@@ -814,8 +807,11 @@ export class Sequential {
     return this.store.entries.reduce((n, e) => n + e.size, 0);
   }
 
-  /** A table of layers, output shapes and parameter counts, as Keras prints it. */
-  summary(): string {
+  /**
+   * A table of layers, output shapes and parameter counts, as Keras prints
+   * it: printed with `print` (default console.log) and returned.
+   */
+  summary(print: ((line: string) => void) | null = console.log): string {
     const rows = this.built.map((l) => [
       `${l.name} (${l.layer.className})`,
       `[null, ${l.outputShape.join(', ')}]`,
@@ -826,8 +822,8 @@ export class Sequential {
     const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => r[i]!.length)));
     const line = (cells: string[]) => cells.map((c, i) => (i === 3 ? c.padStart(widths[i]!) : c.padEnd(widths[i]!))).join('   ');
     const rule = '─'.repeat(line(header).length);
-    return [
-      `Model: sequential (input [null, ${this.inputShape.join(', ')}], backend ${this.backend.name})`,
+    const text = [
+      `Model: sequential (input [null, ${this.inputShape.join(', ')}]) on ${this.describeBackend()}`,
       rule,
       line(header),
       rule,
@@ -835,6 +831,16 @@ export class Sequential {
       rule,
       `Total params: ${this.countParams()}`,
     ].join('\n');
+    print?.(text);
+    return text;
+  }
+
+  /** Which backend runs the model, and why when that was not asked for explicitly. */
+  describeBackend(): string {
+    const b = this.backend;
+    if (this.backendDefaulted) return 'the cpu backend (the default when none is given; sequential(layers, { backend: await getBackend() }) uses a GPU when there is one)';
+    const where = b.name === 'webgpu' ? `the webgpu backend on ${b.adapterName}` : `the ${b.name} backend`;
+    return b.chosen ? `${where} (${b.chosen})` : where;
   }
 
   // ---- lifetime --------------------------------------------------------------------------

@@ -78,6 +78,8 @@ export class CpuTensor extends Tensor {
 export class CpuBackend implements Backend {
   readonly name = 'cpu' as const;
   readonly adapterName = 'cpu (reference)';
+  /** How this backend was picked, when getBackend('auto') picked it. */
+  chosen: string | undefined;
   /** 2 GiB: typed arrays of that size work in every JavaScript engine. */
   readonly maxTensorBytes = 2 ** 31;
   /** While recording a plan, ops are kept here instead of run. */

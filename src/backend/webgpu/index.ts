@@ -148,6 +148,8 @@ class GpuPlan implements Plan {
 export class WebGpuBackend implements Backend {
   readonly name = 'webgpu' as const;
   readonly adapterName: string;
+  /** How this backend was picked, when getBackend('auto') picked it. */
+  chosen: string | undefined;
   readonly isSoftwareAdapter: boolean;
   readonly limits: GPUSupportedLimits;
   /** What one kernel binding may see: every tensor fits one. */
