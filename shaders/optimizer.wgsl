@@ -1,14 +1,23 @@
-// Optimizer updates, in place, one dispatch per parameter tensor.
+// Optimizer updates, in place, one dispatch per flat parameter tensor.
 // Keras semantics:
 //   sgd       p −= lr · g
 //   momentum  v = μ·v − lr·g;  p += v
 //   adam      m = β1·m + (1−β1)·g;  v = β2·v + (1−β2)·g²
 //             p −= lr · √(1−β2ᵗ)/(1−β1ᵗ) · m / (√v + ε)
-// The Adam step count t lives in a GPU buffer that advance_step increments
-// once per training step, so a whole epoch of steps can be recorded and
-// submitted at once without the CPU writing t between steps.
+//   adamw     p −= lr·wd·p first, then adam
+//   rmsprop   ms = ρ·ms + (1−ρ)·g²;  p −= lr · g / (√ms + ε)
+// The step count t lives in a GPU buffer that advance_step increments once
+// per training step, so a whole epoch of steps can be recorded and submitted
+// at once without the CPU writing t between steps. With RATE_TENSOR the
+// learning rate is read from `rate` at each step too: it can change during
+// training (a new value written between steps, or a schedule that
+// advance_step applies) without recording anything again.
 
 override WG: u32 = 64u;
+// The learning rate comes from rate[0] rather than the uniform block.
+override RATE_TENSOR: bool = false;
+// advance_step's schedule: 0 none, 1 exponential decay, 2 piecewise constant.
+override SCHEDULE: u32 = 0u;
 
 struct Hyper {
   n: u32,
@@ -18,27 +27,45 @@ struct Hyper {
   beta1: f32,
   beta2: f32,
   epsilon: f32,
-  _pad: f32,
+  weight_decay: f32,
+  rho: f32,
+  decay_steps: f32,
+  decay_rate: f32,
+  staircase: u32,
+  pieces: u32,
+  _p0: u32,
+  _p1: u32,
+  _p2: u32,
+  boundaries: array<vec4<f32>, 2>,  // piecewise constant: up to 8 step boundaries
+  values: array<vec4<f32>, 3>,      // and one value more
 }
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
 @group(0) @binding(1) var<storage, read> grad: array<f32>;
-@group(0) @binding(2) var<storage, read_write> slot1: array<f32>;  // momentum: velocity; adam: m
+@group(0) @binding(2) var<storage, read_write> slot1: array<f32>;  // momentum: velocity; adam: m; rmsprop: mean square
 @group(0) @binding(3) var<storage, read_write> slot2: array<f32>;  // adam: v
-@group(0) @binding(4) var<storage, read_write> step: array<f32>;   // adam: [t]
+@group(0) @binding(4) var<storage, read_write> step: array<f32>;   // [t]
 @group(0) @binding(5) var<uniform> hp: Hyper;
+@group(0) @binding(6) var<storage, read_write> rate: array<f32>;   // [current, base], with RATE_TENSOR or SCHEDULE
+
+fn learning_rate() -> f32 {
+  if (RATE_TENSOR) { return rate[0]; }
+  return hp.learning_rate;
+}
 
 @compute @workgroup_size(WG)
 fn sgd(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let lr = learning_rate();
   for (var i = gid.x; i < hp.n; i += hp.stride) {
-    param[i] -= hp.learning_rate * grad[i];
+    param[i] -= lr * grad[i];
   }
 }
 
 @compute @workgroup_size(WG)
 fn momentum(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let lr = learning_rate();
   for (var i = gid.x; i < hp.n; i += hp.stride) {
-    let v = hp.momentum * slot1[i] - hp.learning_rate * grad[i];
+    let v = hp.momentum * slot1[i] - lr * grad[i];
     slot1[i] = v;
     param[i] += v;
   }
@@ -47,18 +74,46 @@ fn momentum(@builtin(global_invocation_id) gid: vec3<u32>) {
 @compute @workgroup_size(WG)
 fn adam(@builtin(global_invocation_id) gid: vec3<u32>) {
   let t = step[0];
-  let alpha = hp.learning_rate * sqrt(1.0 - pow(hp.beta2, t)) / (1.0 - pow(hp.beta1, t));
+  let lr = learning_rate();
+  let alpha = lr * sqrt(1.0 - pow(hp.beta2, t)) / (1.0 - pow(hp.beta1, t));
+  let decay = lr * hp.weight_decay;
   for (var i = gid.x; i < hp.n; i += hp.stride) {
     let g = grad[i];
     let m = hp.beta1 * slot1[i] + (1.0 - hp.beta1) * g;
     let v = hp.beta2 * slot2[i] + (1.0 - hp.beta2) * g * g;
     slot1[i] = m;
     slot2[i] = v;
-    param[i] -= alpha * m / (sqrt(v) + hp.epsilon);
+    var p = param[i];
+    if (hp.weight_decay != 0.0) { p -= decay * p; }
+    param[i] = p - alpha * m / (sqrt(v) + hp.epsilon);
   }
+}
+
+@compute @workgroup_size(WG)
+fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let lr = learning_rate();
+  for (var i = gid.x; i < hp.n; i += hp.stride) {
+    let g = grad[i];
+    let ms = hp.rho * slot1[i] + (1.0 - hp.rho) * g * g;
+    slot1[i] = ms;
+    param[i] -= lr * g / (sqrt(ms) + hp.epsilon);
+  }
+}
+
+// The scheduled rate at `taken` steps, from the base rate (see scheduledRate in cpu/optimizer.ts).
+fn scheduled(base: f32, taken: f32) -> f32 {
+  if (SCHEDULE == 1u) {
+    var p = taken / hp.decay_steps;
+    if (hp.staircase != 0u) { p = floor(p); }
+    return base * pow(hp.decay_rate, p);
+  }
+  var i = 0u;
+  while (i < hp.pieces && taken > hp.boundaries[i / 4u][i % 4u]) { i++; }
+  return hp.values[i / 4u][i % 4u];
 }
 
 @compute @workgroup_size(1)
 fn advance_step() {
   step[0] += 1.0;
+  if (SCHEDULE != 0u) { rate[0] = scheduled(rate[1], step[0] - 1.0); }
 }

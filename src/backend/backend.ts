@@ -150,12 +150,40 @@ export interface ColumnSumsOptions {
   out?: Tensor;
 }
 
+/**
+ * A learning rate: a number fixed when the op is recorded, or a tensor whose
+ * first value the kernel reads at every step (so it can change without
+ * recording again: model.optimizer.learningRate, schedules).
+ */
+export type LearningRate = number | Tensor;
+
 export interface AdamOptions {
-  learningRate: number;
+  learningRate: LearningRate;
   beta1: number;
   beta2: number;
   epsilon: number;
+  /** AdamW: decoupled weight decay, p −= lr·weightDecay·p before the Adam step. Default 0. */
+  weightDecay?: number;
 }
+
+export interface RmspropOptions {
+  learningRate: LearningRate;
+  /** Decay of the mean square. */
+  rho: number;
+  epsilon: number;
+}
+
+/**
+ * A learning rate that follows the step count (Keras's schedules): decayed
+ * exponentially, or constant between step boundaries. The step is the number
+ * of steps taken before the current one.
+ */
+export type LearningRateSchedule =
+  | { readonly kind: 'exponentialDecay'; readonly initialLearningRate: number; readonly decaySteps: number; readonly decayRate: number; readonly staircase: boolean }
+  | { readonly kind: 'piecewiseConstant'; readonly boundaries: readonly number[]; readonly values: readonly number[] };
+
+/** Most boundaries a piecewise-constant schedule may have (the kernel's uniform block holds them). */
+export const MAX_SCHEDULE_BOUNDARIES = 8;
 
 export interface CopyOptions {
   /** First element read from src. Default 0. */
@@ -236,12 +264,18 @@ export interface Backend {
   dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor;
 
   /** In place: param −= lr · grad. */
-  sgd(param: Tensor, grad: Tensor, learningRate: number): void;
+  sgd(param: Tensor, grad: Tensor, learningRate: LearningRate): void;
   /** In place: velocity = μ·velocity − lr·grad; param += velocity. */
-  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: number, momentum: number): void;
-  /** In place Adam update; `step` is a [1] tensor holding t (≥ 1), advanced by advanceStep. */
+  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: LearningRate, momentum: number): void;
+  /** In place Adam (AdamW with weightDecay) update; `step` is a [1] tensor holding t (≥ 1), advanced by advanceStep. */
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void;
-  advanceStep(step: Tensor): void;
+  /** In place RMSprop: ms = ρ·ms + (1 − ρ)·g²; param −= lr · g / (√ms + ε). */
+  rmsprop(param: Tensor, grad: Tensor, meanSquare: Tensor, options: RmspropOptions): void;
+  /**
+   * step += 1. With a schedule, also writes the scheduled learning rate for
+   * the step about to be taken into rate[0] (rate holds [current, base]).
+   */
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void;
 
   /** out[r, :] = src[indices[cursor + r], :] for r < rows: batch assembly from a resident data set. */
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor;

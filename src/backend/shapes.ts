@@ -8,6 +8,9 @@ import {
   type Conv2dOptions,
   type DerivativeOf,
   type DropoutOptions,
+  type LearningRate,
+  type LearningRateSchedule,
+  MAX_SCHEDULE_BOUNDARIES,
   type Pool2dBackwardOptions,
   type Pool2dOptions,
   type WindowOptions,
@@ -328,6 +331,41 @@ export function defaultAccuracy(name: LossName, cols: number): AccuracyKind {
   if (name === 'sparseCategoricalCrossentropy') return 'sparse';
   if (name === 'binaryCrossentropy' || cols === 1) return 'binary';
   return 'categorical';
+}
+
+/** A learning rate: a positive number, or a tensor holding it in its first value. */
+export function checkLearningRate(op: string, rate: LearningRate): void {
+  if (typeof rate === 'number') checkPositive(op, 'learningRate', rate);
+  else if (!(rate && typeof rate === 'object' && 'size' in rate && rate.size >= 1)) {
+    throw new Error(`${op}: learningRate must be a positive number or a tensor holding it, got ${String(rate)}`);
+  }
+}
+
+export function checkSchedule(op: string, s: LearningRateSchedule): void {
+  if (s.kind === 'exponentialDecay') {
+    checkPositive(op, 'initialLearningRate', s.initialLearningRate);
+    checkPositive(op, 'decaySteps', s.decaySteps);
+    checkPositive(op, 'decayRate', s.decayRate);
+    return;
+  }
+  if (s.kind !== 'piecewiseConstant') throw new Error(`${op}: unknown schedule '${String((s as { kind: unknown }).kind)}'`);
+  const { boundaries, values } = s;
+  if (!Array.isArray(boundaries) || boundaries.length === 0 || boundaries.length > MAX_SCHEDULE_BOUNDARIES) {
+    throw new Error(`${op}: piecewiseConstant needs 1 to ${MAX_SCHEDULE_BOUNDARIES} boundaries, got ${JSON.stringify(boundaries)}`);
+  }
+  if (!Array.isArray(values) || values.length !== boundaries.length + 1) {
+    throw new Error(`${op}: piecewiseConstant needs one value more than boundaries (${boundaries.length + 1}), got ${JSON.stringify(values)}`);
+  }
+  boundaries.forEach((b, i) => {
+    if (!Number.isInteger(b) || b < 0 || (i > 0 && b <= boundaries[i - 1]!)) throw new Error(`${op}: piecewiseConstant boundaries must be increasing step counts, got ${JSON.stringify(boundaries)}`);
+  });
+  values.forEach((v) => checkPositive(op, 'a piecewiseConstant value', v));
+}
+
+/** A schedule's rate tensor holds [current, base]. */
+export function checkScheduleRate(op: string, s: { rate: Tensor; schedule: LearningRateSchedule }): void {
+  checkSchedule(op, s.schedule);
+  if (s.rate.size < 2) throw new ShapeError(`${op}: a schedule's rate tensor holds [current, base], got ${formatShape(s.rate.shape)}`);
 }
 
 export function checkPositive(op: string, name: string, value: number): void {

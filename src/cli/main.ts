@@ -9,6 +9,7 @@ import { helpText, parseArgs, trainConfig, UsageError, type TrainConfig } from '
 import { Reporter } from './progress.js';
 import { finish, prepare, run } from './train.js';
 import type { Sequential } from '../nn/sequential.js';
+import { describeOptimizer as describeOptimizerOf, type Optimizer } from '../nn/optimizers.js';
 
 /** Errors found before any training: the user's input. One line, exit code 2. */
 class InputError extends Error {}
@@ -109,9 +110,8 @@ function describeLayers(model: Sequential): string {
   return [model.inputShape.join('×'), ...model.layerInfo().map((l) => l.description)].join(' → ');
 }
 
-function describeOptimizer(p: { optimizer: { kind: string; learningRate: number; momentum?: number } }): string {
-  const o = p.optimizer;
-  return `${o.kind === 'sgd' && o.momentum ? 'sgd+momentum' : o.kind} lr ${o.learningRate}`;
+function describeOptimizer(p: { optimizer: Optimizer }): string {
+  return describeOptimizerOf(p.optimizer);
 }
 
 function describeBatch(batch: number, rows: number): string {

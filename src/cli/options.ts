@@ -37,7 +37,7 @@ export const OPTIONS: Record<string, OptionSpec> = {
   activation: { kind: 'string', value: 'NAME', default: 'relu', help: 'hidden-layer activation', choices: ACTIVATIONS },
   loss: { kind: 'string', value: 'NAME', default: 'from the labels', help: `loss: ${LOSSES.join(', ')}`, choices: LOSSES },
   optimizer: { kind: 'string', value: 'NAME', default: 'adam', help: 'optimizer', choices: OPTIMIZERS },
-  lr: { kind: 'number', value: 'RATE', default: 'sgd/momentum 0.01, adam 0.001 (--model cnn: 0.002)', help: 'learning rate' },
+  lr: { kind: 'number', value: 'RATE', default: 'sgd/momentum 0.01, adam/adamw/rmsprop 0.001 (--model cnn: adam 0.002)', help: 'learning rate' },
   epochs: { kind: 'int', value: 'N', default: '10 (mnist), 100 (others)', help: 'passes over the training data' },
   'batch-size': { kind: 'int', value: 'N', default: '32', help: 'samples per gradient step' },
   mode: { kind: 'string', value: 'MODE', help: 'batch (all samples per step), sgd (1 per step) or minibatch', choices: ['batch', 'sgd', 'minibatch'] },

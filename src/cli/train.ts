@@ -7,7 +7,7 @@ import { tensor } from '../host.js';
 import { checkSaveTarget, exportSafetensors, loadModel, saveModel } from '../io/files.js';
 import type { Sequential } from '../nn/sequential.js';
 import { buildModel, parseLayers, usesImages } from '../nn/spec.js';
-import { adam, sgd, type Optimizer } from '../nn/optimizers.js';
+import { adam, adamw, momentum, rmsprop, sgd, type Optimizer } from '../nn/optimizers.js';
 import type { EpochLogs } from '../nn/history.js';
 import { defaultLoss, outputLayer, targets, type Samples, type Task } from './data.js';
 import { UsageError, type TrainConfig } from './options.js';
@@ -34,8 +34,18 @@ function optimizerFor(c: TrainConfig): Optimizer {
   const presetLr = c.optimizer === 'adam' && !c.load ? MODEL_PRESETS[c.model ?? 'mlp'].adamLearningRate : undefined;
   const rate = c.lr ?? presetLr;
   const lr = rate === undefined ? {} : { learningRate: rate };
-  if (c.optimizer === 'adam') return adam(lr);
-  return sgd({ ...lr, momentum: c.optimizer === 'momentum' ? 0.9 : 0 });
+  switch (c.optimizer) {
+    case 'adam':
+      return adam(lr);
+    case 'adamw':
+      return adamw(lr);
+    case 'rmsprop':
+      return rmsprop(lr);
+    case 'momentum':
+      return momentum(lr);
+    case 'sgd':
+      return sgd(lr);
+  }
 }
 
 function split(task: Task, s: Samples, loss: LossName, from: number, to: number) {

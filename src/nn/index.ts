@@ -7,7 +7,24 @@ export { LAYER_CLASSES } from './layers/index.js';
 export { LAYER_ACTIVATIONS, type LayerActivation } from './activations.js';
 export type { Layer, BuiltLayer, ParamSpec, ForwardArgs, ForwardResult, BackwardArgs } from './layer.js';
 export { INITIALIZERS, type InitializerName } from './initializers.js';
-export { sgd, momentum, adam, OPTIMIZERS, type Optimizer, type OptimizerName, type SgdConfig, type AdamConfig } from './optimizers.js';
+export {
+  sgd,
+  momentum,
+  adam,
+  adamw,
+  rmsprop,
+  exponentialDecay,
+  piecewiseConstant,
+  OPTIMIZERS,
+  type Optimizer,
+  type OptimizerName,
+  type SgdConfig,
+  type AdamConfig,
+  type AdamWConfig,
+  type RmspropConfig,
+  type ExponentialDecayConfig,
+  type LearningRateSpec,
+} from './optimizers.js';
 export { History, type EpochLogs } from './history.js';
 export type { DataInput, NestedArray, Matrix } from './data.js';
 export {
@@ -18,6 +35,7 @@ export {
   type FitOptions,
   type EvaluateResult,
   type LayerInfo,
+  TrainingOptimizer,
 } from './sequential.js';
 export {
   buildModel,

@@ -8,7 +8,7 @@
 // every parameter, over fixed buffers), and each epoch writes a shuffled
 // permutation, replays the plan for every batch, and submits once. Loss and
 // accuracy sums accumulate on the device and are read back once per epoch.
-import type { AccuracyKind, Backend, DerivativeOf, LossName, Plan } from '../backend/backend.js';
+import type { AccuracyKind, Backend, DerivativeOf, LearningRateSchedule, LossName, Plan } from '../backend/backend.js';
 import { DeviceLostError } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
@@ -21,7 +21,7 @@ import { checkMetric, lossNamed, type LossSpelling, type MetricName } from './na
 import type { LayerActivation } from './activations.js';
 import type { BuiltLayer, Layer } from './layer.js';
 import { ParamStore, type FlatTensors } from './params.js';
-import { applyUpdate, createState, resolveOptimizer, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers.js';
+import { applyUpdate, createState, initialRate, resolveOptimizer, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers.js';
 
 export interface SequentialOptions {
   /**
@@ -81,6 +81,7 @@ export interface LayerInfo {
 }
 
 interface Compiled {
+  /** As compile resolved it; its learningRate follows model.optimizer.learningRate. */
   optimizer: Optimizer;
   loss: LossName;
   reportAccuracy: boolean;
@@ -93,8 +94,16 @@ interface Compiled {
   grads: FlatTensors;
   /** Optimizer state over the whole store: flat tensors, one set per page. */
   state: OptimizerState[];
-  /** The training step t, on the device: Adam's bias correction and dropout's masks read it. */
+  /** The training step t, on the device: Adam's bias correction, dropout's masks and schedules read it. */
   step: Tensor;
+  /**
+   * [current, base] learning rate, on the device: the update kernels read it
+   * at every step, so it changes (model.optimizer.learningRate, a schedule,
+   * an epoch function) without recording anything again.
+   */
+  rate: Tensor;
+  /** A schedule that advanceStep applies on the device, if the rate follows one. */
+  schedule: LearningRateSchedule | undefined;
   /** Whether anything reads the step, so that each training step advances it. */
   advancesStep: boolean;
 }
@@ -142,6 +151,8 @@ export class Sequential {
   /** The lowest layer with parameters: no gradient flows below it. */
   private readonly lowestTrainable: number;
   private compiled: Compiled | undefined;
+  /** Epochs trained since compile (what a learning-rate function of the epoch is given). */
+  private epochsTrained = 0;
   private readonly shuffleRng: Random;
   private disposed = false;
   /**
@@ -233,6 +244,29 @@ export class Sequential {
     return this.fitting;
   }
 
+  /**
+   * The compiled optimizer. Its learningRate may be set at any time, during
+   * fit too (from a callback): the next step uses it. Setting a number
+   * replaces a schedule or an epoch function.
+   */
+  get optimizer(): TrainingOptimizer {
+    this.requireCompiled('optimizer');
+    return new TrainingOptimizer(
+      () => this.requireCompiled('optimizer').optimizer,
+      (rate) => {
+        const c = this.requireCompiled('optimizer.learningRate');
+        c.optimizer = { ...c.optimizer, learningRate: rate };
+        c.schedule = undefined;
+        this.setRate(c, rate);
+      },
+    );
+  }
+
+  /** Writes [rate, rate] to the device: the next recorded update reads it. */
+  private setRate(c: Compiled, rate: number): void {
+    this.backend.write(c.rate, new Float32Array([rate, rate]));
+  }
+
   // ---- compile ---------------------------------------------------------------------------
 
   compile(options: CompileOptions): void {
@@ -251,6 +285,7 @@ export class Sequential {
       (loss === 'binaryCrossentropy' && act === 'sigmoid') ||
       ((loss === 'categoricalCrossentropy' || loss === 'sparseCategoricalCrossentropy') && act === 'softmax');
     this.releaseCompiled();
+    this.epochsTrained = 0;
     // Everything or nothing: what was made before a failure is given back.
     const made: { dispose(): void }[] = [];
     const keep = <T extends { dispose(): void }>(t: T): T => (made.push(t), t);
@@ -267,7 +302,9 @@ export class Sequential {
         grads: keep(this.store.zeros()),
         state,
         step: keep(untracked(() => this.backend.zeros([1]))),
-        advancesStep: optimizer.kind === 'adam' || this.built.some((l) => l.usesStep),
+        rate: keep(untracked(() => this.backend.tensor([initialRate(optimizer), initialRate(optimizer)], [2]))),
+        schedule: scheduleOf(optimizer),
+        advancesStep: optimizer.kind === 'adam' || optimizer.kind === 'adamw' || scheduleOf(optimizer) !== undefined || this.built.some((l) => l.usesStep),
       };
     } catch (e) {
       for (const t of made) t.dispose();
@@ -373,9 +410,9 @@ export class Sequential {
     return b.record(() => {
       const a = this.scoreBatch(c, data, rows, stats, true);
       this.backward(a, a.grad, c);
-      if (c.advancesStep) b.advanceStep(c.step);
+      if (c.advancesStep) b.advanceStep(c.step, c.schedule && { rate: c.rate, schedule: c.schedule });
       // One update over the whole parameter store (per page, for models larger than one tensor).
-      this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step));
+      this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step, c.rate));
     });
   }
 
@@ -569,6 +606,9 @@ export class Sequential {
       try {
         for (; epoch < epochs && !this.stopTraining; epoch++) {
           await callbacks.epochBegin(epoch);
+          // A learning rate given as a function of the epoch: written before the epoch's steps.
+          const lr = c.optimizer.learningRate;
+          if (typeof lr === 'function') this.setRate(c, checkedRate(lr(this.epochsTrained), `the learning-rate function at epoch ${this.epochsTrained}`));
           // All writes first: a write after recorded work would force an extra submission.
           b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
           b.write(train.cursor, new Float32Array(1));
@@ -607,6 +647,7 @@ export class Sequential {
             );
           }
           history.record(epoch, logs);
+          this.epochsTrained++;
           await callbacks.epochEnd(epoch, logs);
         }
       } catch (e) {
@@ -853,6 +894,7 @@ export class Sequential {
       s.slot2?.dispose();
     }
     this.compiled.step.dispose();
+    this.compiled.rate.dispose();
     this.compiled = undefined;
   }
 
@@ -865,6 +907,43 @@ export class Sequential {
     this.store.dispose();
     this.backend.trim();
   }
+}
+
+/** The optimizer a compiled model trains with, as model.optimizer shows it. */
+export class TrainingOptimizer {
+  constructor(
+    private readonly current: () => Optimizer,
+    private readonly setRate: (rate: number) => void,
+  ) {}
+
+  get kind(): Optimizer['kind'] {
+    return this.current().kind;
+  }
+
+  /** Every hyperparameter, as compile resolved them. */
+  get config(): Optimizer {
+    return this.current();
+  }
+
+  /** The rate as given: a number, a schedule, or a function of the epoch. */
+  get learningRate(): Optimizer['learningRate'] {
+    return this.current().learningRate;
+  }
+
+  /** A number > 0, from the next step on (during fit too); it replaces a schedule or an epoch function. */
+  set learningRate(value: number) {
+    this.setRate(checkedRate(value, 'optimizer.learningRate'));
+  }
+}
+
+function scheduleOf(o: Optimizer): LearningRateSchedule | undefined {
+  const r = o.learningRate;
+  return typeof r === 'object' ? r : undefined;
+}
+
+function checkedRate(value: unknown, what: string): number {
+  if (typeof value !== 'number' || !Number.isFinite(value) || value <= 0) throw new Error(`${what} must be a number > 0, got ${String(value)}`);
+  return value;
 }
 
 function identity(n: number): Float32Array {

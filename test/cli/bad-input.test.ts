@@ -51,7 +51,7 @@ const CASES: [string, string[], RegExp][] = [
   ['two layers whose product is too large', ['--data', 'xor', '--layers', '100000,100000'], /^webgpu-train: sequential: layer 'dense_2' needs a kernel of shape \[100000, 100000\]/],
   ['a preset and a loaded model', ['--model', 'cnn', '--load', join(dir, 'short')], /^webgpu-train: --layers and --model build a new model; --load loads one: give one or the other$/],
   ['an unknown preset', ['--model', 'resnet'], /^webgpu-train: --model: 'resnet' is not one of mlp, cnn$/],
-  ['a bad choice', ['--optimizer', 'rmsprop'], /^webgpu-train: --optimizer: 'rmsprop' is not one of sgd, momentum, adam$/],
+  ['a bad choice', ['--optimizer', 'nadam'], /^webgpu-train: --optimizer: 'nadam' is not one of sgd, momentum, adam, adamw, rmsprop$/],
   ['a zero learning rate', ['--lr', '0'], /^webgpu-train: --lr: the learning rate must be greater than 0, got 0$/],
   ['conflicting batch options', ['--mode', 'sgd', '--batch-size', '8'], /^webgpu-train: --mode sgd fixes the batch size \(1\)/],
   ['an unknown data set', ['--data', 'cifar'], /^webgpu-train: --data: 'cifar' is not a data set name/],

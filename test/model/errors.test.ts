@@ -71,7 +71,7 @@ describe('model bad input (cpu)', () => {
 
   it('unknown names list the valid ones', () => {
     const m = sequential([dense({ units: 1, inputShape: [3] })], { seed: 1 });
-    expect(() => m.compile({ optimizer: 'rmsprop' as never, loss: 'meanSquaredError' })).toThrow(/unknown optimizer 'rmsprop'; valid: sgd, momentum, adam/);
+    expect(() => m.compile({ optimizer: 'nadam' as never, loss: 'meanSquaredError' })).toThrow(/unknown optimizer 'nadam'; valid: sgd, momentum, adam, adamw, rmsprop/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'hinge' as never })).toThrow(/unknown loss 'hinge'; valid: meanSquaredError, binaryCrossentropy, categoricalCrossentropy, sparseCategoricalCrossentropy/);
     expect(() => m.compile({ optimizer: 'sgd', loss: 'meanSquaredError', metrics: ['auc' as never] })).toThrow(/unknown metric 'auc'; valid: accuracy/);
     expect(() => dense({ units: 3, activation: 'gelu' as never })).toThrow(/dense\(units: 3\): unknown activation 'gelu'; valid: linear, relu, sigmoid, tanh, softmax/);

@@ -13,6 +13,8 @@ import type {
   Conv2dOptions,
   DerivativeOf,
   DropoutOptions,
+  LearningRate,
+  LearningRateSchedule,
   LossName,
   Pool2dBackwardOptions,
   Pool2dOptions,
@@ -21,13 +23,16 @@ import type {
   LossOptions,
   LossOutputs,
   MatmulOptions,
+  RmspropOptions,
 } from '../backend.js';
 import {
   checkActivation,
   checkDropout,
   checkTensorBytes,
   checkGather,
+  checkLearningRate,
   checkOut,
+  checkScheduleRate,
   checkView,
   conv2dBackwardDataGeometry,
   conv2dBackwardFilterGeometry,
@@ -284,32 +289,49 @@ export class CpuBackend implements Backend {
     return this.output(dy.shape, () => dropout(dyv, options.rate, options.seed, t[0]!, d));
   }
 
-  sgd(param: Tensor, grad: Tensor, learningRate: number): void {
-    checkOptimizerArgs('sgd', param, grad, {});
-    checkPositive('sgd', 'learningRate', learningRate);
-    const [p, g] = [this.own(param, 'sgd'), this.own(grad, 'sgd')];
-    this.exec(() => optimizer.sgd(p, g, learningRate));
+  /** A learning rate read when the op runs: the number, or the tensor's first value then. */
+  private rate(op: string, lr: LearningRate): () => number {
+    checkLearningRate(op, lr);
+    if (typeof lr === 'number') return () => lr;
+    const v = this.own(lr, op);
+    return () => v[0]!;
   }
 
-  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: number, momentum: number): void {
+  sgd(param: Tensor, grad: Tensor, learningRate: LearningRate): void {
+    checkOptimizerArgs('sgd', param, grad, {});
+    const lr = this.rate('sgd', learningRate);
+    const [p, g] = [this.own(param, 'sgd'), this.own(grad, 'sgd')];
+    this.exec(() => optimizer.sgd(p, g, lr()));
+  }
+
+  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: LearningRate, momentum: number): void {
     checkOptimizerArgs('momentum', param, grad, { velocity });
-    checkPositive('momentum', 'learningRate', learningRate);
+    const lr = this.rate('momentum', learningRate);
     const [p, g, v] = [this.own(param, 'momentum'), this.own(grad, 'momentum'), this.own(velocity, 'momentum')];
-    this.exec(() => optimizer.momentum(p, g, v, learningRate, momentum));
+    this.exec(() => optimizer.momentum(p, g, v, lr(), momentum));
   }
 
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void {
     checkOptimizerArgs('adam', param, grad, { m, v });
     checkStep('adam', step);
-    checkPositive('adam', 'learningRate', options.learningRate);
+    const lr = this.rate('adam', options.learningRate);
     const [p, g, mv, vv, t] = [param, grad, m, v, step].map((x) => this.own(x, 'adam')) as Float32Array[];
-    this.exec(() => optimizer.adam(p!, g!, mv!, vv!, t![0]!, options));
+    this.exec(() => optimizer.adam(p!, g!, mv!, vv!, t![0]!, { ...options, learningRate: lr() }));
   }
 
-  advanceStep(step: Tensor): void {
+  rmsprop(param: Tensor, grad: Tensor, meanSquare: Tensor, options: RmspropOptions): void {
+    checkOptimizerArgs('rmsprop', param, grad, { meanSquare });
+    const lr = this.rate('rmsprop', options.learningRate);
+    const [p, g, ms] = [this.own(param, 'rmsprop'), this.own(grad, 'rmsprop'), this.own(meanSquare, 'rmsprop')];
+    this.exec(() => optimizer.rmsprop(p, g, ms, { ...options, learningRate: lr() }));
+  }
+
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {
     checkStep('advanceStep', step);
+    if (schedule) checkScheduleRate('advanceStep', schedule);
     const t = this.own(step, 'advanceStep');
-    this.exec(() => optimizer.advanceStep(t));
+    const s = schedule && { rate: this.own(schedule.rate, 'advanceStep'), schedule: schedule.schedule };
+    this.exec(() => optimizer.advanceStep(t, s));
   }
 
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {

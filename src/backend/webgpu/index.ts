@@ -13,6 +13,8 @@ import type {
   Conv2dOptions,
   DerivativeOf,
   DropoutOptions,
+  LearningRate,
+  LearningRateSchedule,
   LossName,
   Plan,
   LossOptions,
@@ -21,12 +23,15 @@ import type {
   Pool2dBackwardOptions,
   Pool2dOptions,
   Pool2dOutputs,
+  RmspropOptions,
 } from '../backend.js';
 import {
   checkActivation,
   checkDropout,
   checkGather,
+  checkLearningRate,
   checkOut,
+  checkScheduleRate,
   checkView,
   conv2dBackwardDataGeometry,
   conv2dBackwardFilterGeometry,
@@ -620,48 +625,55 @@ export class WebGpuBackend implements Backend {
     return { grad, stats };
   }
 
-  private optimizerStep(entry: string, bindings: Record<number, GpuTensor>, n: number, hyper: Partial<AdamOptions> & { momentum?: number }): void {
+  /** One update over a flat tensor; a learning-rate tensor is read by the kernel at every step. */
+  private optimizerStep(entry: string, bindings: Record<number, GpuTensor>, n: number, hyper: OptimizerUniforms, learningRate: LearningRate): void {
     if (n === 0) return;
+    const rate = typeof learningRate === 'number' ? undefined : this.own(learningRate, entry);
     const { groups, stride } = this.strided(n);
-    const uniform = uniformData([
-      ['u32', n],
-      ['u32', stride],
-      ['f32', hyper.learningRate ?? 0],
-      ['f32', hyper.momentum ?? 0],
-      ['f32', hyper.beta1 ?? 0],
-      ['f32', hyper.beta2 ?? 0],
-      ['f32', hyper.epsilon ?? 0],
-    ]);
-    this.run(SHADERS.optimizer, entry, { WG }, bindings, uniform, [groups]);
+    const uniform = optimizerUniforms({ ...hyper, n, stride, learningRate: typeof learningRate === 'number' ? learningRate : 0 });
+    this.run(SHADERS.optimizer, entry, { WG, RATE_TENSOR: !!rate }, { ...bindings, 6: rate }, uniform, [groups]);
   }
 
-  sgd(param: Tensor, grad: Tensor, learningRate: number): void {
+  sgd(param: Tensor, grad: Tensor, learningRate: LearningRate): void {
     checkOptimizerArgs('sgd', param, grad, {});
-    checkPositive('sgd', 'learningRate', learningRate);
+    checkLearningRate('sgd', learningRate);
     const p = this.own(param, 'sgd');
-    this.optimizerStep('sgd', { 0: p, 1: this.own(grad, 'sgd') }, p.size, { learningRate });
+    this.optimizerStep('sgd', { 0: p, 1: this.own(grad, 'sgd') }, p.size, {}, learningRate);
   }
 
-  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: number, momentum: number): void {
+  momentum(param: Tensor, grad: Tensor, velocity: Tensor, learningRate: LearningRate, momentum: number): void {
     checkOptimizerArgs('momentum', param, grad, { velocity });
-    checkPositive('momentum', 'learningRate', learningRate);
+    checkLearningRate('momentum', learningRate);
     const p = this.own(param, 'momentum');
     const bindings = { 0: p, 1: this.own(grad, 'momentum'), 2: this.own(velocity, 'momentum') };
-    this.optimizerStep('momentum', bindings, p.size, { learningRate, momentum });
+    this.optimizerStep('momentum', bindings, p.size, { momentum }, learningRate);
   }
 
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void {
     checkOptimizerArgs('adam', param, grad, { m, v });
     checkStep('adam', step);
-    checkPositive('adam', 'learningRate', options.learningRate);
+    checkLearningRate('adam', options.learningRate);
     const p = this.own(param, 'adam');
     const bindings = { 0: p, 1: this.own(grad, 'adam'), 2: this.own(m, 'adam'), 3: this.own(v, 'adam'), 4: this.own(step, 'adam') };
-    this.optimizerStep('adam', bindings, p.size, options);
+    const { beta1, beta2, epsilon, weightDecay } = options;
+    this.optimizerStep('adam', bindings, p.size, { beta1, beta2, epsilon, weightDecay: weightDecay ?? 0 }, options.learningRate);
   }
 
-  advanceStep(step: Tensor): void {
+  rmsprop(param: Tensor, grad: Tensor, meanSquare: Tensor, options: RmspropOptions): void {
+    checkOptimizerArgs('rmsprop', param, grad, { meanSquare });
+    checkLearningRate('rmsprop', options.learningRate);
+    const p = this.own(param, 'rmsprop');
+    const bindings = { 0: p, 1: this.own(grad, 'rmsprop'), 2: this.own(meanSquare, 'rmsprop') };
+    this.optimizerStep('rmsprop', bindings, p.size, { rho: options.rho, epsilon: options.epsilon }, options.learningRate);
+  }
+
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {
     checkStep('advanceStep', step);
-    this.run(SHADERS.optimizer, 'advance_step', {}, { 4: this.own(step, 'advanceStep') }, undefined, [1]);
+    if (schedule) checkScheduleRate('advanceStep', schedule);
+    const bindings = { 4: this.own(step, 'advanceStep'), 6: schedule && this.own(schedule.rate, 'advanceStep') };
+    const code = !schedule ? 0 : schedule.schedule.kind === 'exponentialDecay' ? 1 : 2;
+    const uniform = schedule ? optimizerUniforms({ schedule: schedule.schedule }) : undefined;
+    this.run(SHADERS.optimizer, 'advance_step', { SCHEDULE: code }, bindings, uniform ?? optimizerUniforms({}), [1]);
   }
 
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {
@@ -738,6 +750,48 @@ export class WebGpuBackend implements Backend {
     this.placeholders.clear();
     this.ctx.release();
   }
+}
+
+interface OptimizerUniforms {
+  n?: number;
+  stride?: number;
+  learningRate?: number;
+  momentum?: number;
+  beta1?: number;
+  beta2?: number;
+  epsilon?: number;
+  weightDecay?: number;
+  rho?: number;
+  schedule?: LearningRateSchedule;
+}
+
+/** The Hyper block of optimizer.wgsl, field by field (a piecewise schedule's boundaries and values at the end). */
+function optimizerUniforms(h: OptimizerUniforms): ArrayBuffer {
+  const s = h.schedule;
+  const exp = s?.kind === 'exponentialDecay' ? s : undefined;
+  const pieces = s?.kind === 'piecewiseConstant' ? s : undefined;
+  const boundaries = Array.from({ length: 8 }, (_, i) => pieces?.boundaries[i] ?? 0);
+  const values = Array.from({ length: 12 }, (_, i) => pieces?.values[i] ?? 0);
+  return uniformData([
+    ['u32', h.n ?? 0],
+    ['u32', h.stride ?? 0],
+    ['f32', h.learningRate ?? 0],
+    ['f32', h.momentum ?? 0],
+    ['f32', h.beta1 ?? 0],
+    ['f32', h.beta2 ?? 0],
+    ['f32', h.epsilon ?? 0],
+    ['f32', h.weightDecay ?? 0],
+    ['f32', h.rho ?? 0],
+    ['f32', exp?.decaySteps ?? 1],
+    ['f32', exp?.decayRate ?? 1],
+    ['u32', exp?.staircase ? 1 : 0],
+    ['u32', pieces?.boundaries.length ?? 0],
+    ['u32', 0],
+    ['u32', 0],
+    ['u32', 0],
+    ...boundaries.map((b) => ['f32', b] as const),
+    ...values.map((v) => ['f32', v] as const),
+  ]);
 }
 
 /** ConvGeometry of lib/conv.wgsl, field by field. */
