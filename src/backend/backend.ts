@@ -182,6 +182,13 @@ export type LearningRateSchedule =
   | { readonly kind: 'exponentialDecay'; readonly initialLearningRate: number; readonly decaySteps: number; readonly decayRate: number; readonly staircase: boolean }
   | { readonly kind: 'piecewiseConstant'; readonly boundaries: readonly number[]; readonly values: readonly number[] };
 
+export interface RegularizeOptions {
+  l1: number;
+  l2: number;
+  /** Samples in the batch: the penalty is added once per sample to a sum of per-sample losses. */
+  rows: number;
+}
+
 /** Most boundaries a piecewise-constant schedule may have (the kernel's uniform block holds them). */
 export const MAX_SCHEDULE_BOUNDARIES = 8;
 
@@ -271,6 +278,11 @@ export interface Backend {
   adam(param: Tensor, grad: Tensor, m: Tensor, v: Tensor, step: Tensor, options: AdamOptions): void;
   /** In place RMSprop: ms = ρ·ms + (1 − ρ)·g²; param −= lr · g / (√ms + ε). */
   rmsprop(param: Tensor, grad: Tensor, meanSquare: Tensor, options: RmspropOptions): void;
+  /**
+   * Weight regularization of one parameter: grad += l1·sign(p) + 2·l2·p (when
+   * grad is given), and rows·(l1·Σ|p| + l2·Σp²) added to totals[0] (a loss sum).
+   */
+  regularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, options: RegularizeOptions): void;
   /**
    * step += 1. With a schedule, also writes the scheduled learning rate for
    * the step about to be taken into rate[0] (rate holds [current, base]).

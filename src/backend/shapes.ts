@@ -362,6 +362,15 @@ export function checkSchedule(op: string, s: LearningRateSchedule): void {
   values.forEach((v) => checkPositive(op, 'a piecewiseConstant value', v));
 }
 
+export function checkRegularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, o: { l1: number; l2: number; rows: number }): void {
+  if (grad) checkSameShape('regularize', 'param', param, 'grad', grad);
+  if (totals.size < 1) throw new ShapeError(`regularize: totals must hold the loss sum, got ${formatShape(totals.shape)}`);
+  for (const [name, v] of [['l1', o.l1], ['l2', o.l2]] as const) {
+    if (!(Number.isFinite(v) && v >= 0)) throw new Error(`regularize: ${name} must be a number ≥ 0, got ${v}`);
+  }
+  if (!(Number.isInteger(o.rows) && o.rows >= 0)) throw new Error(`regularize: rows must be a whole number ≥ 0, got ${o.rows}`);
+}
+
 /** A schedule's rate tensor holds [current, base]. */
 export function checkScheduleRate(op: string, s: { rate: Tensor; schedule: LearningRateSchedule }): void {
   checkSchedule(op, s.schedule);

@@ -60,3 +60,4 @@ export {
   type BatchLogs,
 } from './callbacks.js';
 export { METRICS, type MetricName, type LossSpelling } from './names.js';
+export { l1, l2, l1l2, type Regularizer } from './regularizers.js';

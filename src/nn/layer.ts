@@ -15,6 +15,7 @@ import type { Backend, DerivativeOf } from '../backend/backend.js';
 import type { Shape, Tensor } from '../tensor.js';
 import type { InitializerName } from './initializers.js';
 import type { LayerActivation } from './activations.js';
+import type { Regularizer } from './regularizers.js';
 
 /** A parameter a layer declares; the model allocates it in its parameter store. */
 export interface ParamSpec {
@@ -25,6 +26,8 @@ export interface ParamSpec {
   /** Inputs and outputs per unit, for scaled initializers (Glorot, He). */
   fanIn: number;
   fanOut: number;
+  /** A penalty on the parameter's size, added to the loss. */
+  regularizer?: Regularizer;
 }
 
 export interface ForwardArgs {

@@ -396,12 +396,26 @@ export class Sequential {
     return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training);
   }
 
-  /** Forward pass, loss and metric of one batch; the sums go into `stats`. */
+  /**
+   * Forward pass, loss and metric of one batch; the sums go into `stats`.
+   * Outside training, the regularizers' penalty is added here too (in
+   * training the step adds it with its gradient, after the backward pass).
+   */
   private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor, training: boolean): Activations & { grad: Tensor; lossStats: Tensor } {
     const a = this.forward(x, training, c.fromLogits, training ? c.step : undefined);
     const prediction = a.acts[a.acts.length - 1]!;
     const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
+    if (!training) this.regularize(c, stats, x.shape[0]!, false);
     return { ...a, grad: out.grad, lossStats: out.stats };
+  }
+
+  /** Every regularized parameter's penalty into the loss sum (× the batch's rows), and with `gradient` its gradient into the gradient store. */
+  private regularize(c: Compiled, stats: Tensor, rows: number, gradient: boolean): void {
+    this.store.entries.forEach((e, i) => {
+      const r = e.spec.regularizer;
+      if (!r) return;
+      this.backend.regularize(this.store.values.views[i]!, gradient ? c.grads.views[i] : undefined, stats, { l1: r.l1, l2: r.l2, rows });
+    });
   }
 
   /** One training step on `rows` samples taken from the data set at its cursor. */
@@ -410,6 +424,7 @@ export class Sequential {
     return b.record(() => {
       const a = this.scoreBatch(c, data, rows, stats, true);
       this.backward(a, a.grad, c);
+      this.regularize(c, stats, rows, true);
       if (c.advancesStep) b.advanceStep(c.step, c.schedule && { rate: c.rate, schedule: c.schedule });
       // One update over the whole parameter store (per page, for models larger than one tensor).
       this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step, c.rate));

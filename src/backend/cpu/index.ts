@@ -23,6 +23,7 @@ import type {
   LossOptions,
   LossOutputs,
   MatmulOptions,
+  RegularizeOptions,
   RmspropOptions,
 } from '../backend.js';
 import {
@@ -32,6 +33,7 @@ import {
   checkGather,
   checkLearningRate,
   checkOut,
+  checkRegularize,
   checkScheduleRate,
   checkView,
   conv2dBackwardDataGeometry,
@@ -61,6 +63,7 @@ import { advanceCursor, gatherRows } from './gather.js';
 import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv2d.js';
 import { pool2dBackward, pool2dForward } from './pool.js';
 import { dropout } from './dropout.js';
+import { regularize } from './regularize.js';
 
 /**
  * On the CPU a plan is the list of ops it recorded, each bound to fixed output
@@ -324,6 +327,15 @@ export class CpuBackend implements Backend {
     const lr = this.rate('rmsprop', options.learningRate);
     const [p, g, ms] = [this.own(param, 'rmsprop'), this.own(grad, 'rmsprop'), this.own(meanSquare, 'rmsprop')];
     this.exec(() => optimizer.rmsprop(p, g, ms, { ...options, learningRate: lr() }));
+  }
+
+  regularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, options: RegularizeOptions): void {
+    checkRegularize(param, grad, totals, options);
+    const [p, t] = [this.own(param, 'regularize'), this.own(totals, 'regularize')];
+    const g = grad && this.own(grad, 'regularize');
+    this.exec(() => {
+      t[0]! += options.rows * regularize(p, g, options.l1, options.l2);
+    });
   }
 
   advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {

@@ -23,6 +23,7 @@ import type {
   Pool2dBackwardOptions,
   Pool2dOptions,
   Pool2dOutputs,
+  RegularizeOptions,
   RmspropOptions,
 } from '../backend.js';
 import {
@@ -31,6 +32,7 @@ import {
   checkGather,
   checkLearningRate,
   checkOut,
+  checkRegularize,
   checkScheduleRate,
   checkView,
   conv2dBackwardDataGeometry,
@@ -665,6 +667,15 @@ export class WebGpuBackend implements Backend {
     const p = this.own(param, 'rmsprop');
     const bindings = { 0: p, 1: this.own(grad, 'rmsprop'), 2: this.own(meanSquare, 'rmsprop') };
     this.optimizerStep('rmsprop', bindings, p.size, { rho: options.rho, epsilon: options.epsilon }, options.learningRate);
+  }
+
+  regularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, options: RegularizeOptions): void {
+    checkRegularize(param, grad, totals, options);
+    const p = this.own(param, 'regularize');
+    if (p.size === 0) return;
+    const bindings = { 0: p, 1: grad && this.own(grad, 'regularize'), 2: this.own(totals, 'regularize') };
+    const uniform = uniformData([['u32', p.size], ['f32', options.rows], ['f32', options.l1], ['f32', options.l2]]);
+    this.run(SHADERS.regularize, 'regularize', { GRADIENT: !!grad, WG: REDUCE_WG }, bindings, uniform, [1]);
   }
 
   advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {

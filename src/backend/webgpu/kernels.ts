@@ -24,6 +24,7 @@ import reduce from '../../../shaders/reduce.wgsl?raw';
 import loss from '../../../shaders/loss.wgsl?raw';
 import optimizer from '../../../shaders/optimizer.wgsl?raw';
 import gather from '../../../shaders/gather.wgsl?raw';
+import regularize from '../../../shaders/regularize.wgsl?raw';
 import type { AccuracyKind, ActivationName, LossName } from '../backend.js';
 import { composeKernel, type KernelSource } from './pipelines.js';
 
@@ -55,6 +56,7 @@ export const SHADERS = {
   loss: composeKernel('loss', [LIB.activation, part('loss.wgsl', loss), LIB.reduce]),
   optimizer: composeKernel('optimizer', [part('optimizer.wgsl', optimizer)]),
   gather: composeKernel('gather', [part('gather.wgsl', gather)]),
+  regularize: composeKernel('regularize', [part('regularize.wgsl', regularize), LIB.reduce]),
 } satisfies Record<string, KernelSource>;
 
 export const ACTIVATION_CODE: Record<ActivationName, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };

@@ -9,6 +9,7 @@ import { checkInitializer, type InitializerName } from '../initializers.js';
 import { checkLayerActivation, type LayerActivation } from '../activations.js';
 import { checkInputShape, formatSample, isPositiveInteger, pair, type BuiltLayer, type Layer, type ParamSpec } from '../layer.js';
 import { initializerConfig } from './dense.js';
+import { checkRegularizer, regularizerConfig, type Regularizer } from '../regularizers.js';
 
 export interface Conv2dConfig {
   filters: number;
@@ -26,6 +27,10 @@ export interface Conv2dConfig {
   kernelInitializer?: InitializerName;
   /** Default 'zeros'. */
   biasInitializer?: InitializerName;
+  /** A penalty on the kernel, e.g. l2(0.01). */
+  kernelRegularizer?: Regularizer;
+  /** A penalty on the bias. */
+  biasRegularizer?: Regularizer;
   /** [height, width, channels]: required on the first layer of a model. */
   inputShape?: readonly number[];
   name?: string;
@@ -59,6 +64,8 @@ export class Conv2D implements Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
   readonly inputShape: Shape | undefined;
   readonly name: string | undefined;
 
@@ -76,6 +83,8 @@ export class Conv2D implements Layer {
     this.biasInitializer = config.biasInitializer ?? 'zeros';
     checkInitializer(`${where} kernelInitializer`, this.kernelInitializer);
     checkInitializer(`${where} biasInitializer`, this.biasInitializer);
+    this.kernelRegularizer = checkRegularizer(`${where} kernelRegularizer`, config.kernelRegularizer);
+    this.biasRegularizer = checkRegularizer(`${where} biasRegularizer`, config.biasRegularizer);
     this.inputShape = checkInputShape(where, config.inputShape, 3);
     this.name = config.name;
   }
@@ -90,9 +99,9 @@ export class Conv2D implements Layer {
       throw new Error(`conv2d '${name}': a ${kh}×${kw} kernel does not fit in its ${h}×${w} input with padding 'valid' (use padding 'same' or a smaller kernel)`);
     }
     const params: ParamSpec[] = [
-      { name: 'kernel', shape: [kh, kw, c, filters], initializer: this.kernelInitializer, fanIn: kh * kw * c, fanOut: kh * kw * filters },
+      { name: 'kernel', shape: [kh, kw, c, filters], initializer: this.kernelInitializer, fanIn: kh * kw * c, fanOut: kh * kw * filters, ...(this.kernelRegularizer ? { regularizer: this.kernelRegularizer } : {}) },
     ];
-    if (useBias) params.push({ name: 'bias', shape: [filters], initializer: this.biasInitializer, fanIn: filters, fanOut: filters });
+    if (useBias) params.push({ name: 'bias', shape: [filters], initializer: this.biasInitializer, fanIn: filters, fanOut: filters, ...(this.biasRegularizer ? { regularizer: this.biasRegularizer } : {}) });
     const window = { strides, padding };
     return {
       layer: this,
@@ -127,8 +136,8 @@ export class Conv2D implements Layer {
       use_bias: this.useBias,
       kernel_initializer: initializerConfig(this.kernelInitializer),
       bias_initializer: initializerConfig(this.biasInitializer),
-      kernel_regularizer: null,
-      bias_regularizer: null,
+      kernel_regularizer: regularizerConfig(this.kernelRegularizer),
+      bias_regularizer: regularizerConfig(this.biasRegularizer),
       activity_regularizer: null,
       kernel_constraint: null,
       bias_constraint: null,

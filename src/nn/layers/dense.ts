@@ -5,6 +5,7 @@ import type { Shape } from '../../tensor.js';
 import { checkInitializer, type InitializerName } from '../initializers.js';
 import { checkLayerActivation, type LayerActivation } from '../activations.js';
 import { checkInputShape, formatSample, isPositiveInteger, type BuiltLayer, type Layer, type ParamSpec } from '../layer.js';
+import { checkRegularizer, regularizerConfig, type Regularizer } from '../regularizers.js';
 
 export interface DenseConfig {
   units: number;
@@ -18,6 +19,10 @@ export interface DenseConfig {
   kernelInitializer?: InitializerName;
   /** Default 'zeros'. */
   biasInitializer?: InitializerName;
+  /** A penalty on the kernel, e.g. l2(0.01). */
+  kernelRegularizer?: Regularizer;
+  /** A penalty on the bias. */
+  biasRegularizer?: Regularizer;
   /** Default dense_1, dense_2, … by position in the model. */
   name?: string;
 }
@@ -31,6 +36,8 @@ export class Dense implements Layer {
   readonly useBias: boolean;
   readonly kernelInitializer: InitializerName;
   readonly biasInitializer: InitializerName;
+  readonly kernelRegularizer: Regularizer | undefined;
+  readonly biasRegularizer: Regularizer | undefined;
   readonly name: string | undefined;
 
   constructor(config: DenseConfig) {
@@ -46,6 +53,8 @@ export class Dense implements Layer {
     this.biasInitializer = config.biasInitializer ?? 'zeros';
     checkInitializer(`${where} kernelInitializer`, this.kernelInitializer);
     checkInitializer(`${where} biasInitializer`, this.biasInitializer);
+    this.kernelRegularizer = checkRegularizer(`${where} kernelRegularizer`, config.kernelRegularizer);
+    this.biasRegularizer = checkRegularizer(`${where} biasRegularizer`, config.biasRegularizer);
     this.name = config.name;
   }
 
@@ -57,8 +66,8 @@ export class Dense implements Layer {
     }
     const inputs = inputShape[0]!;
     const { units, activation, useBias } = this;
-    const params: ParamSpec[] = [{ name: 'kernel', shape: [inputs, units], initializer: this.kernelInitializer, fanIn: inputs, fanOut: units }];
-    if (useBias) params.push({ name: 'bias', shape: [units], initializer: this.biasInitializer, fanIn: units, fanOut: units });
+    const params: ParamSpec[] = [{ name: 'kernel', shape: [inputs, units], initializer: this.kernelInitializer, fanIn: inputs, fanOut: units, ...(this.kernelRegularizer ? { regularizer: this.kernelRegularizer } : {}) }];
+    if (useBias) params.push({ name: 'bias', shape: [units], initializer: this.biasInitializer, fanIn: units, fanOut: units, ...(this.biasRegularizer ? { regularizer: this.biasRegularizer } : {}) });
     return {
       layer: this,
       name,
@@ -94,8 +103,8 @@ export class Dense implements Layer {
       use_bias: this.useBias,
       kernel_initializer: initializerConfig(this.kernelInitializer),
       bias_initializer: initializerConfig(this.biasInitializer),
-      kernel_regularizer: null,
-      bias_regularizer: null,
+      kernel_regularizer: regularizerConfig(this.kernelRegularizer),
+      bias_regularizer: regularizerConfig(this.biasRegularizer),
       activity_regularizer: null,
       kernel_constraint: null,
       bias_constraint: null,

@@ -8,6 +8,7 @@ import { conv2d } from './conv2d.js';
 import { averagePooling2d, maxPooling2d } from './pooling.js';
 import { flatten } from './flatten.js';
 import { dropout } from './dropout.js';
+import { regularizerFromConfig } from '../regularizers.js';
 
 export { Dense, dense, type DenseConfig } from './dense.js';
 export { Conv2D, conv2d, type Conv2dConfig } from './conv2d.js';
@@ -16,6 +17,14 @@ export { Flatten, flatten, type FlattenConfig } from './flatten.js';
 export { Dropout, dropout, type DropoutConfig } from './dropout.js';
 
 type Config = Record<string, unknown>;
+
+/** A layer's kernel and bias regularizers, as the file gives them; an activity regularizer is refused. */
+function regularizers(c: Config, where: string) {
+  if (c.activity_regularizer !== undefined && c.activity_regularizer !== null) throw new Error(`${where}: an activity_regularizer is not supported`);
+  const kernel = regularizerFromConfig(`${where} kernel_regularizer`, c.kernel_regularizer);
+  const bias = regularizerFromConfig(`${where} bias_regularizer`, c.bias_regularizer);
+  return { ...(kernel ? { kernelRegularizer: kernel } : {}), ...(bias ? { biasRegularizer: bias } : {}) };
+}
 
 /** Settings our layers do not have: refused with the layer named, rather than dropped. */
 function refuseUnsupported(where: string, c: Config): void {
@@ -40,7 +49,7 @@ const size = (v: unknown) => v as number | [number, number];
 
 /** Builds a layer from a model file's class name and config; throws naming what is not supported. */
 export const LAYER_CLASSES: Record<string, (c: Config, where: string) => Layer> = {
-  Dense: (c) =>
+  Dense: (c, where) =>
     dense({
       ...common(c),
       units: c.units as number,
@@ -48,6 +57,7 @@ export const LAYER_CLASSES: Record<string, (c: Config, where: string) => Layer> 
       useBias: c.use_bias !== false,
       kernelInitializer: initializerFromConfig(c.kernel_initializer, 'glorotUniform'),
       biasInitializer: initializerFromConfig(c.bias_initializer, 'zeros'),
+      ...regularizers(c, where),
     }),
   Conv2D: (c, where) => {
     refuseUnsupported(where, c);
@@ -61,6 +71,7 @@ export const LAYER_CLASSES: Record<string, (c: Config, where: string) => Layer> 
       useBias: c.use_bias !== false,
       kernelInitializer: initializerFromConfig(c.kernel_initializer, 'glorotUniform'),
       biasInitializer: initializerFromConfig(c.bias_initializer, 'zeros'),
+      ...regularizers(c, where),
     });
   },
   MaxPooling2D: (c, where) => {
