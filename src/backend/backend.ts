@@ -141,6 +141,13 @@ export interface LossOutputs {
   stats: Tensor;
 }
 
+export interface MetricsOptions {
+  /** The prediction is a sigmoid's or softmax's pre-activation (the loss took the activation in): apply it first. */
+  fromLogits?: 'sigmoid' | 'softmax';
+  /** The target is one integer class label per row (sparse categorical), compared as one-hot. */
+  sparse?: boolean;
+}
+
 export interface ColumnSumsOptions {
   /** Multiplies the sums (for a mean, 1 / rows). Default 1. */
   scale?: number;
@@ -256,6 +263,12 @@ export interface Backend {
   /** Σ over rows of a [rows, cols] matrix: the bias gradient, and the loss reduction. */
   columnSums(x: Tensor, options?: ColumnSumsOptions): Tensor;
   loss(name: LossName, prediction: Tensor, target: Tensor, options?: LossOptions): LossOutputs;
+  /**
+   * Adds a batch's metric sums into `totals` [5]: Σ per-sample mean squared
+   * error, Σ mean absolute error, true positives, predicted positives, actual
+   * positives (probabilities and targets thresholded at 0.5).
+   */
+  metrics(prediction: Tensor, target: Tensor, totals: Tensor, options?: MetricsOptions): void;
 
   /** 2-D convolution of NHWC images x [batch, h, w, c] with a kernel [kh, kw, c, filters] (+ bias, then activation). */
   conv2d(x: Tensor, kernel: Tensor, options?: Conv2dOptions): Tensor;

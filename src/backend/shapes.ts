@@ -326,6 +326,17 @@ export function lossDims(name: LossName, prediction: Tensor, target: Tensor, acc
   return [rows, cols];
 }
 
+export function metricsDims(prediction: Tensor, target: Tensor, totals: Tensor, sparse: boolean): [number, number] {
+  const [rows, cols] = matrixDims('metrics', 'prediction', prediction);
+  if (totals.size !== 5) throw new ShapeError(`metrics: totals must hold 5 sums, got ${formatShape(totals.shape)}`);
+  if (sparse) {
+    if (target.size !== rows) throw new ShapeError(`metrics: sparse labels must hold one per row (${rows}), got ${formatShape(target.shape)}`);
+  } else {
+    checkSameShape('metrics', 'prediction', prediction, 'target', target);
+  }
+  return [rows, cols];
+}
+
 /** Keras's choice of accuracy for a loss, unless the caller says otherwise. */
 export function defaultAccuracy(name: LossName, cols: number): AccuracyKind {
   if (name === 'sparseCategoricalCrossentropy') return 'sparse';

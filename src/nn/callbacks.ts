@@ -3,6 +3,7 @@
 // them, an array of callback objects (earlyStopping() among them). Names
 // that are not callbacks are refused, so a misspelt hook never goes silent.
 import type { EpochLogs } from './history.js';
+import { METRICS } from './names.js';
 import type { History } from './history.js';
 
 export interface BatchLogs {
@@ -115,7 +116,12 @@ export class CallbackList {
   }
 }
 
-export type MonitoredLog = keyof EpochLogs;
+export type MonitoredLog = string;
+
+/** Figures fit can report, each also under val_ for validation. */
+const MONITORABLE: readonly string[] = ['loss', ...METRICS];
+/** The ones where bigger is better. */
+const RISING = ['accuracy', 'acc', 'precision', 'recall'];
 
 export interface EarlyStoppingConfig {
   /** The figure watched. Default 'val_loss'. */
@@ -156,15 +162,16 @@ export class EarlyStopping implements CallbackObject {
 
   constructor(config: EarlyStoppingConfig = {}) {
     this.monitor = config.monitor ?? 'val_loss';
-    if (!['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(this.monitor)) {
-      throw new Error(`earlyStopping: monitor '${String(this.monitor)}' is not one of loss, accuracy, val_loss, val_accuracy`);
+    const base = this.monitor.replace(/^val_/, '');
+    if (!MONITORABLE.includes(base)) {
+      throw new Error(`earlyStopping: monitor '${String(this.monitor)}' is not one of ${MONITORABLE.join(', ')} (or val_ before one)`);
     }
     this.minDelta = Math.abs(config.minDelta ?? 0);
     this.patience = config.patience ?? 0;
     if (!(Number.isInteger(this.patience) && this.patience >= 0)) throw new Error(`earlyStopping: patience must be a whole number ≥ 0, got ${config.patience}`);
     const mode = config.mode ?? 'auto';
     if (!['auto', 'min', 'max'].includes(mode)) throw new Error(`earlyStopping: mode must be 'auto', 'min' or 'max', got '${String(mode)}'`);
-    this.mode = mode === 'auto' ? (this.monitor.endsWith('accuracy') ? 'max' : 'min') : mode;
+    this.mode = mode === 'auto' ? (RISING.includes(base) ? 'max' : 'min') : mode;
     this.baseline = config.baseline;
     this.restoreBestWeights = config.restoreBestWeights ?? false;
   }
@@ -186,9 +193,10 @@ export class EarlyStopping implements CallbackObject {
   }
 
   async onEpochEnd(epoch: number, logs: EpochLogs): Promise<void> {
-    const value = logs[this.monitor];
+    // Logs carry accuracy under its full name whichever spelling compile was given.
+    const value = logs[this.monitor] ?? logs[this.monitor.replace(/acc$/, 'accuracy')];
     if (value === undefined) {
-      const hint = this.monitor.startsWith('val_') ? ' (give fit validationData or validationSplit)' : " (compile with metrics: ['accuracy'])";
+      const hint = this.monitor.startsWith('val_') ? ' (give fit validationData or validationSplit)' : ` (compile with metrics: ['${this.monitor}'])`;
       throw new Error(`earlyStopping: fit reports no '${this.monitor}'${hint}`);
     }
     if (this.improves(value, this.best)) {

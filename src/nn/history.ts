@@ -1,9 +1,15 @@
-/** What one epoch reports: the training loss and accuracy, and the validation ones when there is validation data. */
+/**
+ * What one epoch reports: the training loss and accuracy, the validation ones
+ * when there is validation data, and every other metric compile was given,
+ * under the name it was given (mse, mae, precision, recall; val_ before it
+ * for validation).
+ */
 export interface EpochLogs {
   loss: number;
   accuracy?: number;
   val_loss?: number;
   val_accuracy?: number;
+  [metric: string]: number | undefined;
 }
 
 /**
@@ -21,6 +27,9 @@ export class History {
   val_loss?: number[];
   val_accuracy?: number[];
 
+  /** Other metrics, by the name compile was given (val_ before it for validation). */
+  readonly metrics: Record<string, number[]> = {};
+
   /** The same arrays keyed by name, as Keras's History.history (accuracy under the metric's name: 'acc' gives acc and val_acc). */
   get history(): Record<string, number[]> {
     const h: Record<string, number[]> = { loss: this.loss };
@@ -29,7 +38,7 @@ export class History {
       const v = this[k];
       if (v) h[name(k)] = v;
     }
-    return h;
+    return { ...h, ...this.metrics };
   }
 
   record(epoch: number, logs: EpochLogs): void {
@@ -38,6 +47,10 @@ export class History {
     for (const k of ['accuracy', 'val_loss', 'val_accuracy'] as const) {
       const v = logs[k];
       if (v !== undefined) (this[k] ??= []).push(v);
+    }
+    for (const [k, v] of Object.entries(logs)) {
+      if (v === undefined || ['loss', 'accuracy', 'val_loss', 'val_accuracy'].includes(k)) continue;
+      (this.metrics[k] ??= []).push(v);
     }
   }
 }

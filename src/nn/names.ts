@@ -21,11 +21,25 @@ export function lossNamed(name: unknown): LossName {
   throw new Error(`compile: unknown loss '${String(name)}'; valid: ${LOSSES.join(', ')} (or Keras's ${Object.keys(LOSS_ALIASES).join(', ')})`);
 }
 
-/** Accuracy, as 'accuracy' or Keras's short 'acc'; History reports it under the name given. */
-export type MetricName = 'accuracy' | 'acc';
-export const METRICS: readonly MetricName[] = ['accuracy', 'acc'];
+/** Metrics compile takes, in Keras's spellings; History reports each under the name given. */
+export type MetricName = 'accuracy' | 'acc' | 'mse' | 'mean_squared_error' | 'mae' | 'mean_absolute_error' | 'precision' | 'recall';
+export const METRICS: readonly MetricName[] = ['accuracy', 'acc', 'mse', 'mean_squared_error', 'mae', 'mean_absolute_error', 'precision', 'recall'];
 
-export function checkMetric(name: unknown): MetricName {
-  if ((METRICS as readonly unknown[]).includes(name)) return name as MetricName;
+/** What a metric measures (computed on the device: the loss kernel gives accuracy, shaders/metrics.wgsl the rest). */
+export type MetricKind = 'accuracy' | 'mse' | 'mae' | 'precision' | 'recall';
+
+const KIND: Record<MetricName, MetricKind> = {
+  accuracy: 'accuracy',
+  acc: 'accuracy',
+  mse: 'mse',
+  mean_squared_error: 'mse',
+  mae: 'mae',
+  mean_absolute_error: 'mae',
+  precision: 'precision',
+  recall: 'recall',
+};
+
+export function checkMetric(name: unknown): { name: MetricName; kind: MetricKind } {
+  if ((METRICS as readonly unknown[]).includes(name)) return { name: name as MetricName, kind: KIND[name as MetricName] };
   throw new Error(`compile: unknown metric '${String(name)}'; valid: ${METRICS.join(', ')}`);
 }

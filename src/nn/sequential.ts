@@ -17,7 +17,7 @@ import { formatShape, sizeOf, untracked, type Shape, type Tensor } from '../tens
 import { checkFinite, sliceRows, toMatrix, type DataInput, type Matrix } from './data.js';
 import { History, type EpochLogs } from './history.js';
 import { CallbackList, type CallbackObject, type FitCallbacks } from './callbacks.js';
-import { checkMetric, lossNamed, type LossSpelling, type MetricName } from './names.js';
+import { checkMetric, lossNamed, type LossSpelling, type MetricKind, type MetricName } from './names.js';
 import type { LayerActivation } from './activations.js';
 import type { BuiltLayer, Layer } from './layer.js';
 import { ParamStore, type FlatTensors } from './params.js';
@@ -61,6 +61,18 @@ export interface FitOptions {
 export interface EvaluateResult {
   loss: number;
   accuracy: number;
+  /** Every other metric compile was given (mse, mae, precision, recall), under the name it was given. */
+  [metric: string]: number;
+}
+
+/** The slots of backend.metrics's running sums. */
+const METRIC_SUMS = 5;
+
+/** Each metric from its running sums over `rows` samples (precision and recall are 0 with nothing to count, as Keras's). */
+function metricsFrom(sums: ArrayLike<number>, rows: number, metrics: Compiled['extraMetrics'], prefix = ''): Record<string, number> {
+  const [se, ae, tp, predicted, actual] = Array.from({ length: METRIC_SUMS }, (_, i) => sums[i]!);
+  const value = { mse: se! / rows, mae: ae! / rows, precision: predicted! > 0 ? tp! / predicted! : 0, recall: actual! > 0 ? tp! / actual! : 0 };
+  return Object.fromEntries(metrics.map((m) => [prefix + m.name, value[m.kind]]));
 }
 
 /** A layer of a built model, as summaries and model files describe it. */
@@ -86,7 +98,9 @@ interface Compiled {
   loss: LossName;
   reportAccuracy: boolean;
   /** The name compile was given for it ('accuracy' or 'acc'): History reports it under that name. */
-  accuracyName: MetricName;
+  accuracyName: 'accuracy' | 'acc';
+  /** Metrics beyond accuracy, with the names compile was given: summed on the device by backend.metrics. */
+  extraMetrics: { name: string; kind: Exclude<MetricKind, 'accuracy'> }[];
   accuracy: AccuracyKind;
   /** The loss takes the head layer's pre-activation (sigmoid/softmax fused into the loss). */
   fromLogits: boolean;
@@ -115,6 +129,8 @@ interface DeviceData {
   order: Tensor;
   cursor: Tensor;
   rows: number;
+  /** [5] running metric sums (backend.metrics), when compile asked for metrics beyond accuracy. */
+  metrics?: Tensor;
 }
 
 /** What a forward pass leaves for the backward pass. */
@@ -276,6 +292,10 @@ export class Sequential {
     const loss = lossNamed(options.loss);
     if (options.metrics !== undefined && !Array.isArray(options.metrics)) throw new Error(`compile: metrics must be an array of names, e.g. ['accuracy'], got ${typeof options.metrics}`);
     const metrics = (options.metrics ?? []).map(checkMetric);
+    const accuracyMetric = metrics.find((m) => m.kind === 'accuracy');
+    const extra = metrics.filter((m) => m.kind !== 'accuracy') as { name: string; kind: Exclude<MetricKind, 'accuracy'> }[];
+    const twice = metrics.find((m, i) => metrics.findIndex((o) => o.kind === m.kind) !== i);
+    if (twice) throw new Error(`compile: the metric '${twice.name}' is given twice`);
     if (this.outputShape.length !== 1) {
       const last = this.built[this.built.length - 1]!;
       throw new Error(`compile: the last layer '${last.name}' outputs ${formatShape(this.outputShape)} per sample; a loss needs one vector per sample: add flatten() and a dense layer`);
@@ -295,8 +315,9 @@ export class Sequential {
       this.compiled = {
         optimizer,
         loss,
-        reportAccuracy: metrics.length > 0,
-      accuracyName: metrics[0] ?? 'accuracy',
+        reportAccuracy: accuracyMetric !== undefined,
+      accuracyName: accuracyMetric?.name === 'acc' ? 'acc' : 'accuracy',
+      extraMetrics: extra,
         accuracy: defaultAccuracy(loss, this.outputSize),
         fromLogits,
         grads: keep(this.store.zeros()),
@@ -393,7 +414,7 @@ export class Sequential {
     const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
     const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
     b.advanceCursor(data.cursor, rows);
-    return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training);
+    return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training, data.metrics);
   }
 
   /**
@@ -401,10 +422,14 @@ export class Sequential {
    * Outside training, the regularizers' penalty is added here too (in
    * training the step adds it with its gradient, after the backward pass).
    */
-  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor, training: boolean): Activations & { grad: Tensor; lossStats: Tensor } {
+  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor, training: boolean, metricSums?: Tensor): Activations & { grad: Tensor; lossStats: Tensor } {
     const a = this.forward(x, training, c.fromLogits, training ? c.step : undefined);
     const prediction = a.acts[a.acts.length - 1]!;
     const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
+    if (metricSums) {
+      const fromLogits = c.fromLogits ? (c.loss === 'binaryCrossentropy' ? 'sigmoid' : 'softmax') : undefined;
+      this.backend.metrics(prediction, y, metricSums, { ...(fromLogits ? { fromLogits } : {}), sparse: c.loss === 'sparseCategoricalCrossentropy' });
+    }
     if (!training) this.regularize(c, stats, x.shape[0]!, false);
     return { ...a, grad: out.grad, lossStats: out.stats };
   }
@@ -446,12 +471,13 @@ export class Sequential {
       order: b.zeros([batchSize]),
       cursor: b.zeros([1]),
       rows: batchSize,
+      ...(c.extraMetrics.length > 0 ? { metrics: b.zeros([METRIC_SUMS]) } : {}),
     };
     const stats = b.zeros([2]);
     const plan = this.recordTrainStep(c, data, batchSize, stats);
     const count = plan.commands;
     plan.dispose();
-    for (const t of [data.x, data.y, data.order, data.cursor, stats]) t.dispose();
+    for (const t of [...Sequential.tensorsOf(data), stats]) t.dispose();
     return count;
   }
 
@@ -513,7 +539,7 @@ export class Sequential {
     if (x.cols !== this.inputSize) throw new Error(`${op}: x has ${x.cols} values per sample, but ${first} expects ${want}`);
   }
 
-  private upload(x: Matrix, y: Matrix): DeviceData {
+  private upload(x: Matrix, y: Matrix, metrics: boolean): DeviceData {
     const b = this.backend;
     return {
       x: b.tensor(x.values, [x.rows, x.cols]),
@@ -521,7 +547,12 @@ export class Sequential {
       order: b.tensor(identity(x.rows), [x.rows]),
       cursor: b.zeros([1]),
       rows: x.rows,
+      ...(metrics ? { metrics: b.zeros([METRIC_SUMS]) } : {}),
     };
+  }
+
+  private static tensorsOf(data: DeviceData): Tensor[] {
+    return [data.x, data.y, data.order, data.cursor, ...(data.metrics ? [data.metrics] : [])];
   }
 
   // ---- fit -------------------------------------------------------------------------------
@@ -585,8 +616,9 @@ export class Sequential {
     const history = new History(c.accuracyName);
     this.stopTraining = false;
     try {
-      const train = this.upload(trainX, trainY);
-      owned.push(train.x, train.y, train.order, train.cursor);
+      const withMetrics = c.extraMetrics.length > 0;
+      const train = this.upload(trainX, trainY, withMetrics);
+      owned.push(...Sequential.tensorsOf(train));
       const trainStats = keep(b.zeros([2]));
       const fullPlan = fullBatches > 0 ? keep(this.recordTrainStep(c, train, batch, trainStats)) : undefined;
       const restPlan = rest > 0 ? keep(this.recordTrainStep(c, train, rest, trainStats)) : undefined;
@@ -596,8 +628,8 @@ export class Sequential {
 
       let validation: { data: DeviceData; stats: Tensor; steps: Plan[] } | undefined;
       if (val) {
-        const data = this.upload(val[0], val[1]);
-        owned.push(data.x, data.y, data.order, data.cursor);
+        const data = this.upload(val[0], val[1], withMetrics);
+        owned.push(...Sequential.tensorsOf(data));
         const stats = keep(b.zeros([2]));
         const steps = this.evaluatePlans(c, data, stats);
         owned.push(...new Set(steps));
@@ -605,11 +637,14 @@ export class Sequential {
       }
 
       // Everything one epoch reports, gathered into one tensor: one readback per epoch.
-      const report = keep(b.zeros([4]));
+      // [train loss, accuracy, val loss, accuracy, train metric sums ×5, val metric sums ×5]
+      const report = keep(b.zeros([4 + 2 * METRIC_SUMS]));
       const reportPlan = keep(
         b.record(() => {
           b.copy(trainStats, report);
           if (validation) b.copy(validation.stats, report, { dstOffset: 2 });
+          if (train.metrics) b.copy(train.metrics, report, { dstOffset: 4 });
+          if (validation?.data.metrics) b.copy(validation.data.metrics, report, { dstOffset: 4 + METRIC_SUMS });
         }),
       );
       const { save, restore } = this.recordBackup(c, keep);
@@ -628,9 +663,11 @@ export class Sequential {
           b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
           b.write(train.cursor, new Float32Array(1));
           b.write(trainStats, new Float32Array(2));
+          if (train.metrics) b.write(train.metrics, new Float32Array(METRIC_SUMS));
           if (validation) {
             b.write(validation.data.cursor, new Float32Array(1));
             b.write(validation.stats, new Float32Array(2));
+            if (validation.data.metrics) b.write(validation.data.metrics, new Float32Array(METRIC_SUMS));
           }
           b.replay(save);
           let seen = 0;
@@ -649,9 +686,11 @@ export class Sequential {
           const r = await report.data();
           const logs: EpochLogs = { loss: r[0]! / n };
           if (c.reportAccuracy) logs.accuracy = r[1]! / n;
+          Object.assign(logs, metricsFrom(r.subarray(4), n, c.extraMetrics));
           if (validation) {
             logs.val_loss = r[2]! / validation.data.rows;
             if (c.reportAccuracy) logs.val_accuracy = r[3]! / validation.data.rows;
+            Object.assign(logs, metricsFrom(r.subarray(4 + METRIC_SUMS), validation.data.rows, c.extraMetrics, 'val_'));
           }
           if (!Number.isFinite(logs.loss)) {
             b.replay(restore);
@@ -789,19 +828,22 @@ export class Sequential {
     this.checkData(mx, my, 'evaluate', c);
     const b = this.backend;
     const stats = b.zeros([2]);
+    const sums = c.extraMetrics.length > 0 ? b.zeros([METRIC_SUMS]) : undefined;
     const chunk = this.inferenceChunk();
     try {
       for (let start = 0; start < mx.rows; start += chunk) {
         const end = Math.min(start + chunk, mx.rows);
         const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, ...this.inputShape]);
         const yb = b.tensor(my.values.subarray(start * my.cols, end * my.cols), [end - start, my.cols]);
-        const { acts, saved, grad, lossStats } = this.score(c, xb, yb, stats, false);
+        const { acts, saved, grad, lossStats } = this.score(c, xb, yb, stats, false, sums);
         for (const t of [...acts, ...saved.flat(), yb, grad, lossStats]) t.dispose();
       }
       const s = await stats.data();
-      return { loss: s[0]! / mx.rows, accuracy: s[1]! / mx.rows };
+      const m = sums ? metricsFrom(await sums.data(), mx.rows, c.extraMetrics) : {};
+      return { loss: s[0]! / mx.rows, accuracy: s[1]! / mx.rows, ...m };
     } finally {
       stats.dispose();
+      sums?.dispose();
     }
   }
 

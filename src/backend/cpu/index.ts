@@ -23,6 +23,7 @@ import type {
   LossOptions,
   LossOutputs,
   MatmulOptions,
+  MetricsOptions,
   RegularizeOptions,
   RmspropOptions,
 } from '../backend.js';
@@ -52,6 +53,7 @@ import {
   lossDims,
   matmulDims,
   matrixDims,
+  metricsDims,
   ShapeError,
 } from '../shapes.js';
 import { matmul } from './matmul.js';
@@ -64,6 +66,7 @@ import { conv2dBackwardData, conv2dBackwardFilter, conv2dForward } from './conv2
 import { pool2dBackward, pool2dForward } from './pool.js';
 import { dropout } from './dropout.js';
 import { regularize } from './regularize.js';
+import { metricSums } from './metrics.js';
 
 /**
  * On the CPU a plan is the list of ops it recorded, each bound to fixed output
@@ -327,6 +330,13 @@ export class CpuBackend implements Backend {
     const lr = this.rate('rmsprop', options.learningRate);
     const [p, g, ms] = [this.own(param, 'rmsprop'), this.own(grad, 'rmsprop'), this.own(meanSquare, 'rmsprop')];
     this.exec(() => optimizer.rmsprop(p, g, ms, { ...options, learningRate: lr() }));
+  }
+
+  metrics(prediction: Tensor, target: Tensor, totals: Tensor, options: MetricsOptions = {}): void {
+    const [rows, cols] = metricsDims(prediction, target, totals, options.sparse ?? false);
+    const [pv, tv, acc] = [this.own(prediction, 'metrics'), this.own(target, 'metrics'), this.own(totals, 'metrics')];
+    const output = options.fromLogits === 'sigmoid' ? 'sigmoid-logits' : options.fromLogits === 'softmax' ? 'softmax-logits' : 'output';
+    this.exec(() => metricSums(pv, tv, rows, cols, output, options.sparse ?? false).forEach((v, i) => (acc[i]! += v)));
   }
 
   regularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, options: RegularizeOptions): void {

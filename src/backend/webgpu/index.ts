@@ -23,6 +23,7 @@ import type {
   Pool2dBackwardOptions,
   Pool2dOptions,
   Pool2dOutputs,
+  MetricsOptions,
   RegularizeOptions,
   RmspropOptions,
 } from '../backend.js';
@@ -54,6 +55,7 @@ import {
   lossDims,
   matmulDims,
   matrixDims,
+  metricsDims,
   ShapeError,
 } from '../shapes.js';
 import { acquireDevice, type GpuContext } from './device.js';
@@ -667,6 +669,14 @@ export class WebGpuBackend implements Backend {
     const p = this.own(param, 'rmsprop');
     const bindings = { 0: p, 1: this.own(grad, 'rmsprop'), 2: this.own(meanSquare, 'rmsprop') };
     this.optimizerStep('rmsprop', bindings, p.size, { rho: options.rho, epsilon: options.epsilon }, options.learningRate);
+  }
+
+  metrics(prediction: Tensor, target: Tensor, totals: Tensor, options: MetricsOptions = {}): void {
+    const [rows, cols] = metricsDims(prediction, target, totals, options.sparse ?? false);
+    const bindings = { 0: this.own(prediction, 'metrics'), 1: this.own(target, 'metrics'), 2: this.own(totals, 'metrics') };
+    if (rows * cols === 0) return;
+    const constants = { OUTPUT: options.fromLogits === 'sigmoid' ? 1 : options.fromLogits === 'softmax' ? 2 : 0, SPARSE: !!options.sparse, WG: REDUCE_WG };
+    this.run(SHADERS.metrics, 'metrics', constants, bindings, uniformData([['u32', rows], ['u32', cols]]), [1]);
   }
 
   regularize(param: Tensor, grad: Tensor | undefined, totals: Tensor, options: RegularizeOptions): void {

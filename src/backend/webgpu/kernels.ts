@@ -25,6 +25,7 @@ import loss from '../../../shaders/loss.wgsl?raw';
 import optimizer from '../../../shaders/optimizer.wgsl?raw';
 import gather from '../../../shaders/gather.wgsl?raw';
 import regularize from '../../../shaders/regularize.wgsl?raw';
+import metrics from '../../../shaders/metrics.wgsl?raw';
 import type { AccuracyKind, ActivationName, LossName } from '../backend.js';
 import { composeKernel, type KernelSource } from './pipelines.js';
 
@@ -57,6 +58,7 @@ export const SHADERS = {
   optimizer: composeKernel('optimizer', [part('optimizer.wgsl', optimizer)]),
   gather: composeKernel('gather', [part('gather.wgsl', gather)]),
   regularize: composeKernel('regularize', [part('regularize.wgsl', regularize), LIB.reduce]),
+  metrics: composeKernel('metrics', [LIB.activation, part('metrics.wgsl', metrics), LIB.reduce]),
 } satisfies Record<string, KernelSource>;
 
 export const ACTIVATION_CODE: Record<ActivationName, number> = { linear: 0, relu: 1, sigmoid: 2, tanh: 3 };
