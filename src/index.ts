@@ -33,3 +33,8 @@ export type { Plan, CopyOptions } from './backend/backend.js';
 export * from './nn/index.js';
 export { mnistSplit, oneHot, MNIST_PIXELS, MNIST_CLASSES, MNIST_SPLIT_SEED, MNIST_TRAIN_SIZE, type DigitSet, type MnistSplit } from './datasets/mnist.js';
 export { toyDataset, TOY_DATASETS, type ToyName, type ToySet, type ToyOptions } from './datasets/toy.js';
+// Saving and loading: model.save(url) and loadModel(url) route by scheme; these imports register the storages.
+export { loadModel, registerStorage, type LoadOptions, type PickedFile, type Storage } from './io/storage.js';
+export { toArtifacts } from './io/artifacts.js';
+import './io/browser.js';
+import './io/http.js';

@@ -61,3 +61,4 @@ export {
 } from './callbacks.js';
 export { METRICS, type MetricName, type LossSpelling } from './names.js';
 export { l1, l2, l1l2, type Regularizer } from './regularizers.js';
+export type { SaveResult, SaveHandler, ModelArtifacts } from './saving.js';

@@ -21,6 +21,7 @@ import { checkMetric, lossNamed, type LossSpelling, type MetricKind, type Metric
 import type { LayerActivation } from './activations.js';
 import type { BuiltLayer, Layer } from './layer.js';
 import { ParamStore, type FlatTensors } from './params.js';
+import { modelSaver, type SaveHandler, type SaveResult } from './saving.js';
 import { applyUpdate, createState, initialRate, resolveOptimizer, type Optimizer, type OptimizerName, type OptimizerState } from './optimizers.js';
 
 export interface SequentialOptions {
@@ -853,6 +854,23 @@ export class Sequential {
   async getWeights(): Promise<Float32Array[]> {
     this.checkAlive('getWeights');
     return this.store.read();
+  }
+
+  /**
+   * Saves the model in the TensorFlow.js layers format (model.json + one
+   * weights file), which `tf.loadLayersModel` and `loadModel` read:
+   * `file://dir` in Node (written atomically; a previous model there is
+   * replaced, any other file refused), `indexeddb://name`,
+   * `localstorage://name` and `downloads://name` in browsers, or any object
+   * with a `save(artifacts)` method. Allowed inside fit's callbacks (a checkpoint).
+   *
+   * @example
+   * await model.save('file://./my-model');      // Node
+   * await model.save('indexeddb://my-model');   // browser
+   */
+  async save(target: string | SaveHandler): Promise<SaveResult> {
+    this.checkAlive('save');
+    return modelSaver()(this, target);
   }
 
   /** Each layer as built: name, class, output shape, activation, parameter count and configuration. */
