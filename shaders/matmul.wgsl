@@ -15,6 +15,11 @@
 // multiplied element-wise by that activation's derivative, taken from the
 // layer's forward output Y bound in place of the bias: dZ = (dY·Wᵀ) ⊙ f'(Y)
 // in one dispatch instead of two.
+//
+// Bias gradient fusion: with ONES_ROW (weight gradients, Aᵀ·B), op(A) has one
+// more row, all ones, after the stored rows: its row of C is Σ_k B[k, :], the
+// bias gradient db = Σ dZ, written to `sums` in the same pass (the params' M
+// counts that row; the stored A has M − 1).
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
@@ -22,6 +27,7 @@ override HAS_BIAS: bool = false;
 override ACTIVATION: u32 = 0u;
 // 0: none; else the activation code whose derivative scales the result.
 override DERIVATIVE: u32 = 0u;
+override ONES_ROW: bool = false;
 
 struct Params { gemm: GemmParams }
 
@@ -30,16 +36,21 @@ struct Params { gemm: GemmParams }
 @group(0) @binding(2) var<storage, read> bias: array<f32>;  // [N]; with DERIVATIVE: the forward output [M, N]
 @group(0) @binding(3) var<storage, read_write> c: array<f32>;
 @group(0) @binding(4) var<uniform> params: Params;
+@group(0) @binding(5) var<storage, read_write> sums: array<f32>;  // [N], with ONES_ROW
 // The same buffers as a and b, seen as vec4s (used only by the register forms).
 @group(0) @binding(0) var<storage, read> a4: array<vec4<f32>>;
 @group(0) @binding(1) var<storage, read> b4: array<vec4<f32>>;
 
 fn gemm_params() -> GemmParams { return params.gemm; }
 
+// The rows of A as stored (one fewer than op(A)'s with ONES_ROW).
+fn stored_m() -> u32 { return select(params.gemm.M, params.gemm.M - 1u, ONES_ROW); }
+
 fn load_a(row: u32, k: u32) -> f32 {
   let g = params.gemm;
   if (row >= g.M || k >= g.K) { return 0.0; }
-  if (TRANSPOSE_A) { return a[k * g.M + row]; }
+  if (ONES_ROW && row == stored_m()) { return 1.0; }
+  if (TRANSPOSE_A) { return a[k * stored_m() + row]; }
   return a[row * g.K + k];
 }
 
@@ -51,6 +62,10 @@ fn load_b(k: u32, col: u32) -> f32 {
 }
 
 fn store_c(row: u32, col: u32, value: f32) {
+  if (ONES_ROW && row == stored_m()) {
+    sums[col] = value;
+    return;
+  }
   let at = row * params.gemm.N + col;
   var v = value;
   if (HAS_BIAS) { v += bias[col]; }
@@ -79,5 +94,9 @@ fn a_span(r: ARow, k: KStep) -> ASpan { return r; }
 fn b_span(c: BCol, k: KStep) -> BSpan { return c; }
 fn load_a_k4(r: ARow, p: ASpan, k: KStep) -> vec4<f32> { return a4[p + k / 4u]; }
 fn load_b_k4(c: BCol, p: BSpan, k: KStep) -> vec4<f32> { return b4[p + k / 4u]; }
-fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> { return a4[k * (params.gemm.M / 4u) + q]; }
+// The stored rows are a multiple of 4, so the ones row starts the quad after them.
+fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> {
+  if (ONES_ROW && 4u * q >= stored_m()) { return vec4<f32>(1.0, 0.0, 0.0, 0.0); }
+  return a4[k * (stored_m() / 4u) + q];
+}
 fn load_b_n4(k: u32, q: u32) -> vec4<f32> { return b4[k * (params.gemm.N / 4u) + q]; }

@@ -40,6 +40,12 @@ export interface MatmulOptions {
   derivativeOf?: DerivativeOf;
   /** Write the [M, N] result into this tensor (e.g. a view of a gradient buffer) instead of a new one. */
   out?: Tensor;
+  /**
+   * With transposeA (a weight gradient dW = xᵀ·dZ): also write the sums of
+   * op(B)'s columns over K — the bias gradient Σ dZ — into this [N] tensor,
+   * in the same pass (op(A) gains a row of ones). Not combined with an epilogue.
+   */
+  columnSumsInto?: Tensor;
 }
 
 /**

@@ -106,6 +106,12 @@ export function matmulDims(a: Tensor, b: Tensor, options: MatmulOptions): Matmul
     checkDerivativeOf('matmul', d, [M, N]);
   }
   if (options.out) checkOut('matmul', options.out, [M, N]);
+  if (options.columnSumsInto) {
+    if (!options.transposeA || options.transposeB || options.bias || options.derivativeOf || (options.activation && options.activation !== 'linear')) {
+      throw new ShapeError('matmul: columnSumsInto is for a weight gradient aᵀ·b (transposeA alone, no epilogue)');
+    }
+    checkOut('matmul columnSumsInto', options.columnSumsInto, [N]);
+  }
   return { M, N, K };
 }
 

@@ -639,7 +639,7 @@ export class Sequential {
 
       // Everything one epoch reports, gathered into one tensor: one readback per epoch.
       // [train loss, accuracy, val loss, accuracy, train metric sums ×5, val metric sums ×5]
-      const report = keep(b.zeros([4 + 2 * METRIC_SUMS]));
+      const report = keep(b.zeros([withMetrics ? 4 + 2 * METRIC_SUMS : 4]));
       const reportPlan = keep(
         b.record(() => {
           b.copy(trainStats, report);

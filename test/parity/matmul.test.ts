@@ -89,6 +89,27 @@ describe('matmul', () => {
     }
   }
 
+  // Bias-gradient fusion: dW = xᵀ·dZ and db = Σ dZ (a row of ones appended to op(A)) in one pass, on every kernel.
+  for (const kernel of ['tiled', 'naive', 'register'] as const) {
+    for (const [M, K, N] of (kernel === 'register' ? [[4, 1, 4], [12, 20, 36], [784, 128, 128], [128, 32, 12]] : [[1, 1, 1], [7, 13, 31], [33, 65, 17], [784, 128, 10]]) as [number, number, number][]) {
+      gpuIt(`${kernel} Aᵀ·B with the column sums of B M=${M} K=${K} N=${N}`, async (gpu) => {
+        const rng = new Random(7 * M + 11 * K + N);
+        const x = rng.fill(K * M);
+        const dz = rng.fill(K * N);
+        const cpuSums = cpu.zeros([N]);
+        const want = await cpu.matmul(cpu.tensor(x, [K, M]), cpu.tensor(dz, [K, N]), { transposeA: true, columnSumsInto: cpuSums }).data();
+        const wantSums = await cpuSums.data();
+        // The CPU twin against the definition: Σ over k of dZ[k, n].
+        const direct = Float32Array.from({ length: N }, (_, n) => Array.from({ length: K }, (_, k) => dz[k * N + n]!).reduce((a, b) => a + b, 0));
+        report.check('matmul column sums (cpu twin vs definition)', `${K}×${N}`, wantSums, direct, { atol: 1e-5, rtol: 1e-6 });
+        const sums = gpu.zeros([N]);
+        const got = await gpu.matmulWith(kernel, gpu.tensor(x, [K, M]), gpu.tensor(dz, [K, N]), { transposeA: true, columnSumsInto: sums }).data();
+        report.check(`matmul_${kernel} Aᵀ·B + column sums: product`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
+        report.check(`matmul_${kernel} Aᵀ·B + column sums: sums`, `${K}×${N}`, await sums.data(), wantSums, tolerance(K));
+      });
+    }
+  }
+
   gpuIt('matmul picks the register kernel on software adapters when the shape allows, and it refuses others', async (gpu) => {
     const a = gpu.tensor(new Float32Array(7 * 13), [7, 13]);
     const b = gpu.tensor(new Float32Array(13 * 3), [13, 3]);

@@ -172,7 +172,13 @@ export class CpuBackend implements Backend {
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
     const derivativeOf = this.derivative(options.derivativeOf, 'matmul');
     const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation, derivativeOf };
-    return this.output([M, N], () => matmul(av, bv, args), options.out);
+    const sums = options.columnSumsInto ? this.own(options.columnSumsInto, 'matmul') : undefined;
+    // One op, as on the GPU: the bias gradient comes with the weight gradient.
+    const run = () => {
+      if (sums) sums.set(columnSums(bv, K, N, 1));
+      return matmul(av, bv, args);
+    };
+    return this.output([M, N], run, options.out);
   }
 
   activation(x: Tensor, name: ActivationName): Tensor {

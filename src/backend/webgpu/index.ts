@@ -382,7 +382,9 @@ export class WebGpuBackend implements Backend {
     const bias = options.bias ? this.own(options.bias, 'matmul') : undefined;
     const forwardOutput = options.derivativeOf ? this.own(options.derivativeOf.output, 'matmul') : undefined;
     const c = options.out ? this.own(options.out, 'matmul') : this.allocate([M, N], 'matmul');
-    if (M * N === 0) return c;
+    const sums = options.columnSumsInto ? this.own(options.columnSumsInto, 'matmul') : undefined;
+    if (N === 0) return c;
+    if (M === 0 && !sums) return c;
     const form: GemmForm = options.transposeA ? 'tn' : options.transposeB ? 'nt' : 'nn';
     const constants: Constants = {
       TRANSPOSE_A: !!options.transposeA,
@@ -390,8 +392,11 @@ export class WebGpuBackend implements Backend {
       HAS_BIAS: !!bias,
       ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
       DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
+      ONES_ROW: !!sums,
     };
-    this.gemm(SHADERS.matmul, { M, N, K, form, kernel, split: false }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c }, []);
+    // With the bias gradient fused in, op(A) has one more row: the ones whose products are Σ_k B[k, :].
+    const rows = sums ? M + 1 : M;
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
     return c;
   }
 

@@ -88,8 +88,8 @@ export class Dense implements Layer {
         return { y: b.matmul(x, kernel!, { bias, activation }) };
       },
       backward({ backend: b, x, dy, params: [kernel], grads: [dKernel, dBias], needInputGradient, derivativeOf }) {
-        b.matmul(x, dy, { transposeA: true, out: dKernel }); //  dW = xᵀ·dZ
-        if (dBias) b.columnSums(dy, { out: dBias }); //            db = Σ over the batch of dZ
+        // dW = xᵀ·dZ, and in the same pass db = Σ over the batch of dZ.
+        b.matmul(x, dy, { transposeA: true, out: dKernel, ...(dBias ? { columnSumsInto: dBias } : {}) });
         if (!needInputGradient) return undefined;
         return b.matmul(dy, kernel!, { transposeB: true, derivativeOf }); // dX = dZ·Wᵀ (⊙ f′ below)
       },
