@@ -18,6 +18,8 @@ override WG: u32 = 64u;
 override RATE_TENSOR: bool = false;
 // advance_step's schedule: 0 none, 1 exponential decay, 2 piecewise constant.
 override SCHEDULE: u32 = 0u;
+// advance_step also moves the batch cursor on (the step's bookkeeping in one dispatch).
+override CURSOR: bool = false;
 
 struct Hyper {
   n: u32,
@@ -33,7 +35,7 @@ struct Hyper {
   decay_rate: f32,
   staircase: u32,
   pieces: u32,
-  _p0: u32,
+  cursor_rows: u32,  // advance_step with CURSOR: the batch's rows
   _p1: u32,
   _p2: u32,
   boundaries: array<vec4<f32>, 2>,  // piecewise constant: up to 8 step boundaries
@@ -47,6 +49,7 @@ struct Hyper {
 @group(0) @binding(4) var<storage, read_write> step: array<f32>;   // [t]
 @group(0) @binding(5) var<uniform> hp: Hyper;
 @group(0) @binding(6) var<storage, read_write> rate: array<f32>;   // [current, base], with RATE_TENSOR or SCHEDULE
+@group(0) @binding(7) var<storage, read_write> cursor: array<f32>; // [1], advance_step with CURSOR
 
 fn learning_rate() -> f32 {
   if (RATE_TENSOR) { return rate[0]; }
@@ -116,4 +119,5 @@ fn scheduled(base: f32, taken: f32) -> f32 {
 fn advance_step() {
   step[0] += 1.0;
   if (SCHEDULE != 0u) { rate[0] = scheduled(rate[1], step[0] - 1.0); }
+  if (CURSOR) { cursor[0] += f32(hp.cursor_rows); }
 }

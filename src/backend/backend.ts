@@ -305,11 +305,15 @@ export interface Backend {
   /**
    * step += 1. With a schedule, also writes the scheduled learning rate for
    * the step about to be taken into rate[0] (rate holds [current, base]).
+   * With `cursor`, also moves the batch cursor on by its rows: a training
+   * step's bookkeeping in one dispatch.
    */
-  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void;
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }, cursor?: { cursor: Tensor; rows: number }): void;
 
   /** out[r, :] = src[indices[cursor + r], :] for r < rows: batch assembly from a resident data set. */
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor;
+  /** gatherRows of a batch's samples and targets (the same rows of both) in one dispatch. */
+  gatherBatch(x: Tensor, y: Tensor, indices: Tensor, cursor: Tensor, rows: number): [Tensor, Tensor];
   /** cursor += rows: moves on to the next batch. */
   advanceCursor(cursor: Tensor, rows: number): void;
   /** Copies elements between tensors (in order with the ops around it). */

@@ -420,6 +420,10 @@ export function checkGather(src: Tensor, indices: Tensor, cursor: Tensor, rows: 
   return [rows, cols];
 }
 
+export function checkCursor(op: string, cursor: Tensor): void {
+  if (cursor.size !== 1) throw new ShapeError(`${op}: cursor must hold one value, got ${formatShape(cursor.shape)}`);
+}
+
 /** Resolves copy offsets and checks both ranges lie inside their tensors. */
 export function copyRange(src: Tensor, dst: Tensor, o: CopyOptions): { srcOffset: number; dstOffset: number; count: number } {
   const srcOffset = o.srcOffset ?? 0;

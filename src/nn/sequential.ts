@@ -407,14 +407,15 @@ export class Sequential {
   }
 
   /**
-   * The next `rows` samples at the data set's cursor: gathered, run forward,
-   * scored, with the loss and accuracy sums added to `stats`.
+   * The next `rows` samples at the data set's cursor: gathered (samples and
+   * targets in one dispatch), run forward, scored, with the loss and
+   * accuracy sums added to `stats`.
    */
   private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor, training: boolean): Activations & { grad: Tensor } {
     const b = this.backend;
-    const xb = b.gatherRows(data.x, data.order, data.cursor, rows);
-    const yb = b.gatherRows(data.y, data.order, data.cursor, rows);
-    b.advanceCursor(data.cursor, rows);
+    const [xb, yb] = b.gatherBatch(data.x, data.y, data.order, data.cursor, rows);
+    // A training step moves the cursor on with its other bookkeeping, at its end (recordTrainStep).
+    if (!training) b.advanceCursor(data.cursor, rows);
     return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training, data.metrics);
   }
 
@@ -451,7 +452,10 @@ export class Sequential {
       const a = this.scoreBatch(c, data, rows, stats, true);
       this.backward(a, a.grad, c);
       this.regularize(c, stats, rows, true);
-      if (c.advancesStep) b.advanceStep(c.step, c.schedule && { rate: c.rate, schedule: c.schedule });
+      // The step's bookkeeping, one dispatch: the cursor, and the step count (with the scheduled rate) where anything reads it.
+      const cursor = { cursor: data.cursor, rows };
+      if (c.advancesStep) b.advanceStep(c.step, c.schedule && { rate: c.rate, schedule: c.schedule }, cursor);
+      else b.advanceCursor(data.cursor, rows);
       // One update over the whole parameter store (per page, for models larger than one tensor).
       this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step, c.rate));
     });

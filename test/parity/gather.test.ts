@@ -63,6 +63,49 @@ describe('gather_rows', () => {
     });
   }
 
+  // A training step's form: samples and targets in one gather_rows (PAIR), the
+  // cursor moved on by advance_step together with the step count.
+  async function pairedEpoch(b: Backend, x: Float32Array, y: Float32Array, total: number, cols: [number, number], batch: number, perm: Float32Array) {
+    const [xs, ys, indices, cursor, step] = [b.tensor(x, [total, cols[0]]), b.tensor(y, [total, cols[1]]), b.tensor(perm, [total]), b.zeros([1]), b.zeros([1])];
+    const seen = [b.zeros([total, cols[0]]), b.zeros([total, cols[1]])];
+    const plans = new Map<number, { plan: Plan; outs: Tensor[] }>();
+    for (let start = 0; start < total; start += batch) {
+      const rows = Math.min(batch, total - start);
+      let entry = plans.get(rows);
+      if (!entry) {
+        let outs: Tensor[] = [];
+        const plan = b.record(() => {
+          outs = b.gatherBatch(xs, ys, indices, cursor, rows);
+          b.advanceStep(step, undefined, { cursor, rows });
+        });
+        expect(plan.commands).toBe(2);
+        entry = { plan, outs };
+        plans.set(rows, entry);
+      }
+      b.replay(entry.plan);
+      entry.outs.forEach((o, i) => b.copy(o, seen[i]!, { dstOffset: start * cols[i]! }));
+    }
+    return { x: await seen[0]!.data(), y: await seen[1]!.data(), cursor: (await cursor.data())[0], step: (await step.data())[0] };
+  }
+
+  for (const [total, cols, batch] of [[1, [1, 1], 1], [7, [13, 1], 3], [130, [784, 10], 32], [600, [3, 7], 600]] as const) {
+    gpuIt(`gather_rows PAIR + advance_step with the cursor ${total}×(${cols.join(' + ')}), batches of ${batch}`, async (gpu) => {
+      const rng = new Random(3 * total + cols[0]);
+      const x = rng.fill(total * cols[0]);
+      const y = rng.fill(total * cols[1]);
+      const perm = Float32Array.from({ length: total }, (_, i) => (i * 7 + 3) % total);
+      if (total % 7 === 0) perm.forEach((_, i) => (perm[i] = total - 1 - i));
+      const c: [number, number] = [cols[0], cols[1]];
+      const want = await pairedEpoch(cpu, x, y, total, c, batch, perm);
+      const got = await pairedEpoch(gpu, x, y, total, c, batch, perm);
+      report.check('gather_rows PAIR: samples', `${total}×${cols[0]}`, got.x, want.x, { atol: 0, rtol: 0 });
+      report.check('gather_rows PAIR: targets', `${total}×${cols[1]}`, got.y, want.y, { atol: 0, rtol: 0 });
+      // The CPU oracle: the targets of epoch row r are y's row perm[r], as gatherRows alone gives them.
+      expect(want.y).toEqual((await epochBatches(cpu, y, total, cols[1], batch, perm)).seen);
+      expect([got.cursor, got.step]).toEqual([total, Math.ceil(total / batch)]);
+    });
+  }
+
   gpuIt('a plan replayed many times reuses its buffers and bind groups', async (gpu) => {
     const src = gpu.tensor(new Random(1).fill(64 * 8), [64, 8]);
     const indices = gpu.tensor(Float32Array.from({ length: 64 }, (_, i) => 63 - i), [64]);

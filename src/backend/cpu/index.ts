@@ -32,6 +32,7 @@ import {
   checkDropout,
   checkTensorBytes,
   checkGather,
+  checkCursor,
   checkLearningRate,
   checkOut,
   checkRegularize,
@@ -354,18 +355,39 @@ export class CpuBackend implements Backend {
     });
   }
 
-  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }, cursor?: { cursor: Tensor; rows: number }): void {
     checkStep('advanceStep', step);
     if (schedule) checkScheduleRate('advanceStep', schedule);
+    if (cursor) checkCursor('advanceStep', cursor.cursor);
     const t = this.own(step, 'advanceStep');
     const s = schedule && { rate: this.own(schedule.rate, 'advanceStep'), schedule: schedule.schedule };
-    this.exec(() => optimizer.advanceStep(t, s));
+    const c = cursor && { values: this.own(cursor.cursor, 'advanceStep'), rows: cursor.rows };
+    this.exec(() => {
+      optimizer.advanceStep(t, s);
+      if (c) advanceCursor(c.values, c.rows);
+    });
   }
 
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {
     const [, cols] = checkGather(src, indices, cursor, rows);
     const [sv, iv, cv] = [this.own(src, 'gatherRows'), this.own(indices, 'gatherRows'), this.own(cursor, 'gatherRows')];
     return this.output([rows, cols], () => gatherRows(sv, iv, cv[0]!, rows, cols));
+  }
+
+  gatherBatch(x: Tensor, y: Tensor, indices: Tensor, cursor: Tensor, rows: number): [Tensor, Tensor] {
+    const [, xCols] = checkGather(x, indices, cursor, rows);
+    const [, yCols] = checkGather(y, indices, cursor, rows);
+    const [xv, yv, iv, cv] = [this.own(x, 'gatherBatch'), this.own(y, 'gatherBatch'), this.own(indices, 'gatherBatch'), this.own(cursor, 'gatherBatch')];
+    checkTensorBytes([rows, xCols], this.maxTensorBytes, 'gatherBatch', 'cpu');
+    checkTensorBytes([rows, yCols], this.maxTensorBytes, 'gatherBatch', 'cpu');
+    const xb = this.make(new Float32Array(rows * xCols), [rows, xCols]);
+    const yb = this.make(new Float32Array(rows * yCols), [rows, yCols]);
+    // One op, as one dispatch on the GPU.
+    this.exec(() => {
+      xb.values.set(gatherRows(xv, iv, cv[0]!, rows, xCols));
+      yb.values.set(gatherRows(yv, iv, cv[0]!, rows, yCols));
+    });
+    return [xb, yb];
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {

@@ -31,6 +31,7 @@ import {
   checkActivation,
   checkDropout,
   checkGather,
+  checkCursor,
   checkLearningRate,
   checkOut,
   checkRegularize,
@@ -693,29 +694,49 @@ export class WebGpuBackend implements Backend {
     this.run(SHADERS.regularize, 'regularize', { GRADIENT: !!grad, WG: REDUCE_WG }, bindings, uniform, [1]);
   }
 
-  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }): void {
+  advanceStep(step: Tensor, schedule?: { rate: Tensor; schedule: LearningRateSchedule }, cursor?: { cursor: Tensor; rows: number }): void {
     checkStep('advanceStep', step);
     if (schedule) checkScheduleRate('advanceStep', schedule);
-    const bindings = { 4: this.own(step, 'advanceStep'), 6: schedule && this.own(schedule.rate, 'advanceStep') };
+    if (cursor) checkCursor('advanceStep', cursor.cursor);
+    const bindings = { 4: this.own(step, 'advanceStep'), 6: schedule && this.own(schedule.rate, 'advanceStep'), 7: cursor && this.own(cursor.cursor, 'advanceStep') };
     const code = !schedule ? 0 : schedule.schedule.kind === 'exponentialDecay' ? 1 : 2;
-    const uniform = schedule ? optimizerUniforms({ schedule: schedule.schedule }) : undefined;
-    this.run(SHADERS.optimizer, 'advance_step', { SCHEDULE: code }, bindings, uniform ?? optimizerUniforms({}), [1]);
+    const uniform = optimizerUniforms({ ...(schedule ? { schedule: schedule.schedule } : {}), cursorRows: cursor?.rows ?? 0 });
+    this.run(SHADERS.optimizer, 'advance_step', { SCHEDULE: code, CURSOR: !!cursor }, bindings, uniform, [1]);
   }
 
   gatherRows(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): Tensor {
-    const [, cols] = checkGather(src, indices, cursor, rows);
-    const bindings = { 0: this.own(src, 'gatherRows'), 1: this.own(indices, 'gatherRows'), 2: this.own(cursor, 'gatherRows') };
-    const out = this.allocate([rows, cols], 'gatherRows');
-    if (rows * cols === 0) return out;
-    const { groups, stride } = this.strided(rows * cols);
-    const uniform = uniformData([['u32', rows], ['u32', cols], ['u32', indices.size], ['u32', stride]]);
-    this.run(SHADERS.gather, 'gather_rows', { WG }, { ...bindings, 3: out }, uniform, [groups]);
-    return out;
+    return this.gather([src], indices, cursor, rows)[0]!;
+  }
+
+  gatherBatch(x: Tensor, y: Tensor, indices: Tensor, cursor: Tensor, rows: number): [Tensor, Tensor] {
+    const [xb, yb] = this.gather([x, y], indices, cursor, rows);
+    return [xb!, yb!];
+  }
+
+  /** One gather_rows dispatch over one matrix, or two (PAIR) sharing the permutation and cursor. */
+  private gather(sources: Tensor[], indices: Tensor, cursor: Tensor, rows: number): GpuTensor[] {
+    const cols = sources.map((src) => checkGather(src, indices, cursor, rows)[1]);
+    const outs = cols.map((c) => this.allocate([rows, c], 'gatherRows'));
+    const work = rows * cols.reduce((a, b) => a + b, 0);
+    if (work === 0) return outs;
+    const bindings = {
+      0: this.own(sources[0]!, 'gatherRows'),
+      1: this.own(indices, 'gatherRows'),
+      2: this.own(cursor, 'gatherRows'),
+      3: outs[0],
+      5: sources[1] && this.own(sources[1], 'gatherRows'),
+      6: outs[1],
+    };
+    const { groups, stride } = this.strided(work);
+    const uniform = uniformData([['u32', rows], ['u32', cols[0]!], ['u32', indices.size], ['u32', stride], ['u32', cols[1] ?? 0]]);
+    this.run(SHADERS.gather, 'gather_rows', { WG, PAIR: sources.length === 2 }, bindings, uniform, [groups]);
+    return outs;
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {
     const c = this.own(cursor, 'advanceCursor');
-    this.run(SHADERS.gather, 'advance_cursor', {}, { 2: c }, uniformData([['u32', rows]]), [1]);
+    // The whole Dims block: its first field is the rows the cursor moves by.
+    this.run(SHADERS.gather, 'advance_cursor', {}, { 2: c }, uniformData([['u32', rows], ['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0]]), [1]);
   }
 
   copy(src: Tensor, dst: Tensor, options: CopyOptions = {}): void {
@@ -789,6 +810,7 @@ interface OptimizerUniforms {
   weightDecay?: number;
   rho?: number;
   schedule?: LearningRateSchedule;
+  cursorRows?: number;
 }
 
 /** The Hyper block of optimizer.wgsl, field by field (a piecewise schedule's boundaries and values at the end). */
@@ -812,7 +834,7 @@ function optimizerUniforms(h: OptimizerUniforms): ArrayBuffer {
     ['f32', exp?.decayRate ?? 1],
     ['u32', exp?.staircase ? 1 : 0],
     ['u32', pieces?.boundaries.length ?? 0],
-    ['u32', 0],
+    ['u32', h.cursorRows ?? 0],
     ['u32', 0],
     ['u32', 0],
     ...boundaries.map((b) => ['f32', b] as const),
