@@ -6,7 +6,8 @@ import { NoAdapterError } from '../backend/webgpu/device.js';
 import { DeviceLostError, GpuValidationError } from '../backend/webgpu/scheduler.js';
 import { loadTask } from './data.js';
 import { helpText, parseArgs, trainConfig, UsageError, type TrainConfig } from './options.js';
-import { Reporter } from './progress.js';
+import { Reporter, writeTo } from './progress.js';
+import { removeTemporaries } from '../io/files.js';
 import { finish, prepare, run } from './train.js';
 import type { Sequential } from '../nn/sequential.js';
 import { describeOptimizer as describeOptimizerOf, type Optimizer } from '../nn/optimizers.js';
@@ -20,68 +21,160 @@ async function openBackend(name: BackendName, reporter: Reporter): Promise<Backe
   return backend;
 }
 
-function onInterrupt(reporter: Reporter): { requested: boolean; release: () => void } {
-  const stop = { requested: false, release: () => {} };
-  const handler = () => {
-    if (stop.requested) {
-      reporter.stop();
-      process.stderr.write('webgpu-train: interrupted again, exiting now\n');
-      process.exit(130);
-    }
-    stop.requested = true;
-    reporter.stop();
-    process.stderr.write('\nwebgpu-train: stopping after this epoch (Ctrl-C again to quit at once)\n');
-  };
-  process.on('SIGINT', handler);
-  stop.release = () => process.off('SIGINT', handler);
-  return stop;
+/** A line on standard error, unless it is closed. */
+const say = (line: string) => writeTo(process.stderr, `${line}\n`);
+
+type StopReason = 'SIGINT' | 'SIGTERM' | 'stdout closed';
+/** The exit status after a stop: 128 + the signal's number (SIGPIPE for a closed output). */
+const STOP_STATUS: Record<StopReason, number> = { SIGINT: 130, SIGTERM: 143, 'stdout closed': 141 };
+const STOP_WORDS: Record<StopReason, string> = { SIGINT: 'Ctrl-C (SIGINT)', SIGTERM: 'SIGTERM', 'stdout closed': 'standard output closing' };
+
+/** Called when standard output closes (its reader went away): a Stop asks the run to end. */
+let onStdoutClosed = (): void => {};
+for (const stream of [process.stdout, process.stderr]) {
+  // EPIPE (or any other write error): the reader is gone. No stack trace, and no more writes there.
+  stream.on('error', () => {
+    stream.destroy();
+    if (stream === process.stdout) onStdoutClosed();
+  });
 }
 
-async function train(c: TrainConfig, reporter: Reporter): Promise<void> {
-  const task = asInput(() => loadTask(c.data, { label: c.label, samples: c.samples, noise: c.noise, seed: c.seed }));
+/**
+ * Ctrl-C, SIGTERM and a closed standard output all ask the run to stop: after
+ * the current epoch, then save (when saving) and exit with 128 + the signal.
+ * While the outputs are written a signal lets them finish; a second signal
+ * quits at once, removing any temporary file, so nothing is half-written.
+ */
+class Stop {
+  requested = false;
+  reason: StopReason | undefined;
+  /** 'training' until the model is trained and measured, 'writing' while the outputs are written. */
+  phase: 'training' | 'writing' = 'training';
+  private signalled: StopReason | undefined;
+
+  constructor(private readonly reporter: Reporter) {
+    onStdoutClosed = () => this.request('stdout closed');
+    if (process.stdout.destroyed) this.request('stdout closed');
+  }
+
+  /** Signals stop the run from now on (before this, the default: exit at once, having written nothing). */
+  arm(): void {
+    process.on('SIGINT', this.onSignal);
+    process.on('SIGTERM', this.onSignal);
+  }
+
+  release(): void {
+    process.off('SIGINT', this.onSignal);
+    process.off('SIGTERM', this.onSignal);
+  }
+
+  private readonly onSignal = (signal: NodeJS.Signals): void => {
+    const reason: StopReason = signal === 'SIGTERM' ? 'SIGTERM' : 'SIGINT';
+    this.reporter.stop();
+    if (this.signalled) {
+      removeTemporaries();
+      say(`webgpu-train: ${STOP_WORDS[reason]} again: exiting now${this.phase === 'writing' ? ', leaving no half-written file' : ', nothing saved'}`);
+      process.exit(STOP_STATUS[this.signalled]);
+    }
+    this.signalled = reason;
+    const again = reason === 'SIGINT' ? 'Ctrl-C again' : 'again';
+    say(`\nwebgpu-train: ${STOP_WORDS[reason]}: ${this.phase === 'writing' ? 'finishing the outputs, then exiting' : 'stopping after this epoch'} (${again} to quit at once)`);
+    this.request(reason);
+  };
+
+  private request(reason: StopReason): void {
+    if (this.requested) return;
+    this.requested = true;
+    this.reason = reason;
+  }
+
+  /** The exit status: 0, or 128 + the signal that stopped the run. */
+  get status(): number {
+    return this.reason ? STOP_STATUS[this.reason] : 0;
+  }
+}
+
+let stop: Stop | undefined;
+
+async function train(c: TrainConfig, reporter: Reporter): Promise<number> {
+  // --load and --predict without --data (and without --epochs, which trains): only predict, load no data set.
+  const predictOnly = c.load !== undefined && c.predict !== undefined && !c.dataGiven && c.epochs === undefined;
+  if (predictOnly && (c.label !== undefined || c.task !== undefined)) {
+    throw new InputError(`${c.label !== undefined ? '--label' : '--task'} describes the labels of --data, but --load with --predict and no --data only predicts`);
+  }
+  const data = predictOnly ? undefined : asInput(() => loadTask(c.data, { label: c.label, samples: c.samples, noise: c.noise, seed: c.seed, task: c.task }));
   const backend = await openBackend(c.backend, reporter);
   try {
-    const p = asInput(() => prepare(c, task, backend, { save: true }));
-    reporter.info(`data: ${task.description}`);
+    const p = asInput(() => prepare(c, data, backend, { save: true }));
+    reporter.showAccuracy = p.task.kind !== 'regression';
+    reporter.info(`data: ${p.task.description}`);
+    reporter.info(`task: ${p.task.summary}`);
     reporter.info(
       `model: ${describeLayers(p.model)} ` +
-        `(${p.model.countParams().toLocaleString('en-US')} parameters) · ${p.loss} · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)}`,
+        `(${p.model.countParams().toLocaleString('en-US')} parameters) · ${p.loss}` +
+        (p.predictOnly ? '' : ` · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)}`),
     );
-    if (c.load) reporter.info(`loaded: ${c.load}${p.trains ? `, training ${p.epochs} more epochs` : ', evaluating'}`);
-    const stop = onInterrupt(reporter);
-    let result;
+    if (c.load) reporter.info(`loaded: ${c.load}${p.predictOnly ? ', predicting' : p.trains ? `, training ${p.epochs} more epochs` : ', evaluating'}`);
+    if (p.save) reporter.info(`save: ${p.save.dir}${p.trains ? ' (when training ends)' : ''}`);
+    const s = stop!;
+    s.arm();
     try {
-      result = await run(p, reporter, stop);
+      const result = await run(p, reporter, s);
+      reporter.stop();
+      s.phase = 'writing';
+      const fields: Record<string, unknown> = {
+        epochs: result.history.length,
+        seconds: Number(result.seconds.toFixed(2)),
+        backend: backend.name,
+        adapter: backend.adapterName,
+        task: p.task.kind,
+        ...(p.task.kind === 'multiclass' ? { classes: p.task.classes } : {}),
+      };
+      const lines: string[] = [];
+      if (result.heldOut) {
+        const h = result.heldOut;
+        const what = `${h.rows} samples${p.trains ? `, ${result.seconds.toFixed(1)} s of training` : ''}`;
+        if (h.accuracy !== undefined) {
+          fields[`${h.what}_accuracy`] = h.accuracy;
+          lines.push(`${h.what} accuracy: ${(h.accuracy * 100).toFixed(2)}% · loss ${h.loss.toFixed(4)} (${what})`);
+        } else {
+          lines.push(`${h.what} loss: ${h.loss.toFixed(4)} (${what})`);
+        }
+        fields[`${h.what}_loss`] = h.loss;
+      }
+      const done = await finish(p, c);
+      // A signal that came while the outputs were written is seen once the event loop turns.
+      await new Promise((resolve) => setImmediate(resolve));
+      if (s.requested) {
+        fields.stopped = true;
+        fields.stoppedBy = s.reason;
+        lines.unshift(
+          p.trains && result.history.length < p.epochs
+            ? `stopped by ${STOP_WORDS[s.reason!]} after ${result.history.length} of ${p.epochs} epochs`
+            : `stopped by ${STOP_WORDS[s.reason!]} once the outputs were written`,
+        );
+      }
+      reporter.summary({ ...fields, ...done.fields }, [...lines, ...done.lines]);
+      p.model.dispose();
+      return s.status;
     } finally {
-      stop.release();
+      s.release();
       reporter.stop();
     }
-    const fields: Record<string, unknown> = { epochs: result.history.length, seconds: Number(result.seconds.toFixed(2)), backend: backend.name, adapter: backend.adapterName };
-    const lines: string[] = [];
-    if (result.stopped) lines.push(`stopped by Ctrl-C after ${result.history.length} epochs`);
-    if (result.heldOut) {
-      const h = result.heldOut;
-      fields[`${h.what}_accuracy`] = h.accuracy;
-      fields[`${h.what}_loss`] = h.loss;
-      lines.push(`${h.what} accuracy: ${(h.accuracy * 100).toFixed(2)}% · loss ${h.loss.toFixed(4)} (${h.rows} samples${p.trains ? `, ${result.seconds.toFixed(1)} s of training` : ''})`);
-    }
-    const done = await finish(p, c);
-    reporter.summary({ ...fields, ...done.fields }, [...lines, ...done.lines]);
-    p.model.dispose();
   } finally {
     backend.destroy();
   }
 }
 
 async function compare(c: TrainConfig, reporter: Reporter): Promise<void> {
-  const task = asInput(() => loadTask(c.data, { label: c.label, samples: c.samples, noise: c.noise, seed: c.seed }));
+  const task = asInput(() => loadTask(c.data, { label: c.label, samples: c.samples, noise: c.noise, seed: c.seed, task: c.task }));
   if (c.load || c.predict || c.exportFile || c.save) throw new InputError('compare trains fresh models and saves nothing: drop --load, --predict, --export and --save');
   const runs: { name: BackendName; losses: number[]; seconds: number; weights: Float32Array[]; accuracy?: number }[] = [];
   for (const name of ['cpu', 'webgpu'] as const) {
     const backend = await openBackend(name, reporter);
     try {
       const p = asInput(() => prepare({ ...c, backend: name }, task, backend, { save: false }));
-      if (runs.length === 0) reporter.info(`data: ${task.description}\nmodel: ${p.model.countParams()} parameters · ${p.loss} · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)} · ${p.epochs} epochs`);
+      if (runs.length === 0) reporter.info(`data: ${task.description}\ntask: ${task.summary}\nmodel: ${p.model.countParams()} parameters · ${p.loss} · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)} · ${p.epochs} epochs`);
       const quiet = new Reporter(c.json, process.stdout, process.stderr);
       const result = await run(p, quiet, { requested: false });
       runs.push({ name, losses: result.history.map((h) => h.loss), seconds: result.seconds, weights: await p.model.getWeights(), accuracy: result.heldOut?.accuracy });
@@ -134,35 +227,41 @@ export async function main(argv: readonly string[]): Promise<number> {
   try {
     const parsed = parseArgs(argv);
     if (parsed.command === 'help') {
-      process.stdout.write(`${helpText()}\n`);
+      writeTo(process.stdout, `${helpText()}\n`);
       return 0;
     }
     const config = trainConfig(parsed);
     reporter = new Reporter(config.json);
-    if (parsed.command === 'compare') await compare(config, reporter);
-    else await train(config, reporter);
-    return 0;
+    stop = new Stop(reporter);
+    if (parsed.command === 'compare') {
+      await compare(config, reporter);
+      return 0;
+    }
+    return await train(config, reporter);
   } catch (e) {
     reporter.stop();
+    removeTemporaries();
     const err = e as Error;
     if (err instanceof UsageError || err instanceof InputError) {
-      process.stderr.write(`webgpu-train: ${err.message}\n`);
+      say(`webgpu-train: ${err.message}`);
       return 2;
     }
     if (err instanceof NoAdapterError) {
-      process.stderr.write(`webgpu-train: ${err.message}\n  (--backend cpu runs the same training on the CPU reference backend)\n`);
+      say(`webgpu-train: ${err.message}\n  (--backend cpu runs the same training on the CPU reference backend)`);
       return 1;
     }
     if (err instanceof DeviceLostError || err instanceof GpuValidationError) {
-      process.stderr.write(`webgpu-train: GPU failure: ${err.message}\n`);
+      say(`webgpu-train: GPU failure: ${err.message}`);
       return 1;
     }
-    process.stderr.write(`webgpu-train: ${err.message}\n`);
-    if (process.env.WEBGPU_TRAIN_DEBUG) process.stderr.write(`${err.stack}\n`);
+    say(`webgpu-train: ${err.message}`);
+    if (process.env.WEBGPU_TRAIN_DEBUG) say(`${err.stack}`);
     return 1;
   }
 }
 
+// Whatever way the process ends, no temporary file of ours stays behind.
+process.on('exit', removeTemporaries);
 main(process.argv.slice(2)).then((code) => {
   process.exitCode = code;
 });

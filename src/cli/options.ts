@@ -5,6 +5,7 @@ import { OPTIMIZERS, type OptimizerName } from '../nn/optimizers.js';
 import { parseLayers, type LayerSpec } from '../nn/spec.js';
 import { MODEL_PRESETS, type ModelPreset } from './presets.js';
 import { TOY_DATASETS } from '../datasets/toy.js';
+import type { TaskKind } from './data.js';
 
 /** Bad command-line input: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -25,6 +26,13 @@ interface OptionSpec {
 export const OPTIONS: Record<string, OptionSpec> = {
   data: { kind: 'string', value: 'NAME|FILE.csv', default: 'mnist', help: `data set: mnist, ${TOY_DATASETS.join(', ')}, or a CSV file (header row, numeric columns, label last)` },
   label: { kind: 'string', value: 'NAME', help: 'the CSV column holding the label (default: the last column)' },
+  task: {
+    kind: 'string',
+    value: 'KIND',
+    default: 'from the labels: 0/1 binary, whole numbers from 0 classes, others regression',
+    help: 'what the labels are: binary (0/1), multiclass (0, 1, 2, …) or regression (numbers to predict)',
+    choices: ['binary', 'multiclass', 'regression'],
+  },
   samples: { kind: 'int', value: 'N', default: '500', help: 'points generated for the 2-D data sets' },
   noise: { kind: 'number', value: 'X', default: '0.1', help: 'jitter of the 2-D data sets' },
   model: { kind: 'string', value: 'NAME', default: 'mlp', help: `a model preset: ${Object.entries(MODEL_PRESETS).map(([k, v]) => `${k} (${v.help})`).join('; ')}`, choices: Object.keys(MODEL_PRESETS) },
@@ -46,10 +54,10 @@ export const OPTIONS: Record<string, OptionSpec> = {
   backend: { kind: 'string', value: 'NAME', default: 'webgpu', help: 'where the math runs', choices: ['webgpu', 'cpu'] },
   save: { kind: 'string', value: 'DIR', default: 'models/<data>-<time>', help: 'save the model (TensorFlow.js layers format)' },
   'no-save': { kind: 'flag', help: 'do not save the trained model' },
-  force: { kind: 'flag', help: 'let --save replace a non-empty directory' },
+  force: { kind: 'flag', help: 'let --save replace a previous model, and --export / --output an existing file' },
   load: { kind: 'string', value: 'DIR', help: 'load a saved model; evaluate it, or train it further when --epochs is given' },
   predict: { kind: 'string', value: 'FILE.csv', help: 'predict for the rows of a CSV of features (header row)' },
-  output: { kind: 'string', value: 'FILE.csv', help: 'write --predict results here instead of standard output' },
+  output: { kind: 'string', value: 'FILE.csv', help: 'write --predict results here instead of standard output (with --load and no --data: only predict)' },
   export: { kind: 'string', value: 'safetensors FILE', help: 'also write the weights as safetensors' },
   json: { kind: 'flag', help: 'one JSON object per epoch on standard output, for scripts' },
   help: { kind: 'flag', help: 'show this help' },
@@ -130,7 +138,10 @@ export function parseArgs(argv: readonly string[]): ParsedArgs {
 
 export interface TrainConfig {
   data: string;
+  /** Whether --data was given (--load with --predict and no --data only predicts). */
+  dataGiven: boolean;
   label: string | undefined;
+  task: TaskKind | undefined;
   samples: number;
   noise: number;
   model: ModelPreset | undefined;
@@ -177,7 +188,9 @@ export function trainConfig(p: ParsedArgs): TrainConfig {
   }
   return {
     data: get<string>('data') ?? 'mnist',
+    dataGiven: v.has('data'),
     label: get<string>('label'),
+    task: get<TaskKind>('task'),
     samples: get<number>('samples') ?? 500,
     noise: get<number>('noise') ?? 0.1,
     model: get<ModelPreset>('model'),

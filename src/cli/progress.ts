@@ -14,9 +14,18 @@ export interface EpochReport extends EpochLogs {
 
 const fmt = (v: number | undefined, digits = 4) => (v === undefined ? '–' : v.toFixed(digits));
 
+/** Writes unless the stream is closed (a reader that went away, as `| head -1` does): then nothing, never an error. */
+export function writeTo(stream: NodeJS.WritableStream, text: string): void {
+  const s = stream as NodeJS.WriteStream;
+  if (s.destroyed || s.writableEnded || !s.writable) return;
+  s.write(text);
+}
+
 export class Reporter {
   private bar: cliProgress.SingleBar | undefined;
   private readonly live: boolean;
+  /** Whether accuracy means anything (not for regression): the live bar shows it only then. */
+  showAccuracy = true;
 
   constructor(
     private readonly json: boolean,
@@ -28,7 +37,7 @@ export class Reporter {
 
   /** A line for people. */
   info(line: string): void {
-    (this.json ? this.err : this.out).write(`${line}\n`);
+    writeTo(this.json ? this.err : this.out, `${line}\n`);
   }
 
   /** How often (in batches) the live bar wants an update: about 25 per epoch, none when piped. */
@@ -37,10 +46,10 @@ export class Reporter {
   }
 
   epochStart(epoch: number, epochs: number, batches: number): void {
-    if (!this.live) return;
+    if (!this.live || this.out.destroyed) return;
     this.bar = new cliProgress.SingleBar(
       {
-        format: `epoch ${epoch + 1}/${epochs} [{bar}] {value}/{total} batches · loss {loss} · acc {acc} · {speed} samples/s · ETA {eta_formatted}`,
+        format: `epoch ${epoch + 1}/${epochs} [{bar}] {value}/{total} batches · loss {loss}${this.showAccuracy ? ' · acc {acc}' : ''} · {speed} samples/s · ETA {eta_formatted}`,
         barsize: 24,
         hideCursor: true,
         clearOnComplete: true,
@@ -61,7 +70,7 @@ export class Reporter {
     this.bar = undefined;
     if (this.json) {
       const { epoch, ...rest } = r;
-      this.out.write(`${JSON.stringify({ epoch: epoch + 1, ...rest })}\n`);
+      writeTo(this.out, `${JSON.stringify({ epoch: epoch + 1, ...rest })}\n`);
       return;
     }
     const parts = [`epoch ${String(r.epoch + 1).padStart(String(r.epochs).length)}/${r.epochs}`, `loss ${fmt(r.loss)}`];
@@ -80,7 +89,7 @@ export class Reporter {
 
   /** The run's closing figures: a JSON object with --json, lines otherwise. */
   summary(fields: Record<string, unknown>, lines: string[]): void {
-    if (this.json) this.out.write(`${JSON.stringify({ summary: fields })}\n`);
+    if (this.json) writeTo(this.out, `${JSON.stringify({ summary: fields })}\n`);
     for (const l of lines) this.info(l);
   }
 }

@@ -1,15 +1,16 @@
 // One training run as the command line describes it: data, model, fit,
 // held-out figures, save. Shared by `train` and `compare`.
-import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import type { Backend, LossName } from '../backend/backend.js';
 import { parseFeatureCsv } from '../datasets/csv.js';
 import { tensor } from '../host.js';
-import { checkSaveTarget, exportSafetensors, loadModel, saveModel } from '../io/files.js';
+import { checkFileTarget, checkModelTarget, exportSafetensors, freeName, loadModel, OutputPathError, removeStaleTemporaries, saveModel, writeFileAtomic } from '../io/files.js';
 import type { Sequential } from '../nn/sequential.js';
 import { buildModel, parseLayers, usesImages } from '../nn/spec.js';
 import { adam, adamw, momentum, rmsprop, sgd, type Optimizer } from '../nn/optimizers.js';
 import type { EpochLogs } from '../nn/history.js';
-import { defaultLoss, outputLayer, targets, type Samples, type Task } from './data.js';
+import { defaultLoss, outputLayer, targets, taskOfModel, type Samples, type Task } from './data.js';
 import { UsageError, type TrainConfig } from './options.js';
 import { MODEL_PRESETS } from './presets.js';
 import type { Reporter } from './progress.js';
@@ -26,7 +27,13 @@ export interface Prepared {
   validation?: { x: Float32Array; y: Float32Array; rows: number; cols: number; what: string };
   /** Train (new model, or --load with --epochs) or only evaluate (--load alone). */
   trains: boolean;
-  saveDir: string | undefined;
+  /** --load and --predict without --data: no data set, nothing trained or evaluated, only predictions. */
+  predictOnly: boolean;
+  /**
+   * Where the model is saved: the user's --save, or a default name. A default
+   * name (`unique`) moves on to -2, -3 … if taken by the time the model is written.
+   */
+  save?: { dir: string; unique: boolean; base?: string };
   predictRows?: { x: Float32Array; rows: number };
 }
 
@@ -58,14 +65,37 @@ function timestamp(): string {
   return new Date().toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
 }
 
-export function prepare(c: TrainConfig, task: Task, backend: Backend, options: { save: boolean }): Prepared {
+/** Runs an output-path check, naming the flag in its error. */
+function checkOutput(flag: string, check: () => void, hint = ''): void {
+  try {
+    check();
+  } catch (e) {
+    if (e instanceof OutputPathError) throw new UsageError(`${flag}: ${e.message}${hint}`);
+    throw e;
+  }
+}
+
+/**
+ * Everything checked before the first GPU dispatch: the model, the data, and
+ * every path the run will write (so a run never trains only to fail writing).
+ * `data` is undefined for --load with --predict and no --data: only predicting.
+ */
+export function prepare(c: TrainConfig, data: Task | undefined, backend: Backend, options: { save: boolean }): Prepared {
   let model: Sequential;
   let loss: LossName;
+  let task: Task;
   if (c.load) {
     const loaded = loadModel(c.load, backend);
     model = loaded.model;
-    if (model.inputSize !== task.inputs) {
-      throw new UsageError(`--load: the model in ${c.load} takes ${model.inputSize} inputs, but ${task.name} has ${task.inputs} features`);
+    if (data) {
+      task = data;
+      if (model.inputSize !== task.inputs) {
+        throw new UsageError(`--load: the model in ${c.load} takes ${model.inputSize} inputs, but ${task.name} has ${task.inputs} features`);
+      }
+    } else {
+      const none: Samples = { x: new Float32Array(0), labels: new Float32Array(0), rows: 0 };
+      const last = model.layerInfo().at(-1)!;
+      task = { name: c.load, description: 'none (only predicting)', inputs: model.inputSize, ...taskOfModel(model.outputSize, last.activation), train: none };
     }
     loss = c.loss ?? (loaded.training?.loss as LossName | undefined) ?? defaultLoss(task);
     const want = outputLayer(task, loss);
@@ -73,6 +103,8 @@ export function prepare(c: TrainConfig, task: Task, backend: Backend, options: {
       throw new UsageError(`--load: the model in ${c.load} has ${model.outputSize} outputs, but ${loss} on ${task.name} needs ${want.units}`);
     }
   } else {
+    if (!data) throw new Error('prepare: a new model needs data');
+    task = data;
     loss = c.loss ?? defaultLoss(task);
     const preset = MODEL_PRESETS[c.model ?? 'mlp'];
     const hidden = c.layers ?? parseLayers(task.name === 'mnist' ? preset.layers : (preset.otherLayers ?? preset.layers));
@@ -83,15 +115,19 @@ export function prepare(c: TrainConfig, task: Task, backend: Backend, options: {
     model = buildModel({ inputShape: images ? task.imageShape! : [task.inputs], hidden, activation: c.activation, task, loss }, { backend, seed: c.seed });
   }
   const optimizer = optimizerFor(c);
-  model.compile({ optimizer, loss, metrics: ['accuracy'] });
+  // Accuracy means nothing for regression: not measured, not reported.
+  model.compile({ optimizer, loss, metrics: task.kind === 'regression' ? [] : ['accuracy'] });
 
-  const trains = !c.load || c.epochs !== undefined;
+  const predictOnly = !data;
+  const trains = !predictOnly && (!c.load || c.epochs !== undefined);
   const presetEpochs = MODEL_PRESETS[c.model ?? 'mlp'].epochs;
   const epochs = c.epochs ?? (task.name === 'mnist' ? presetEpochs.mnist : presetEpochs.other);
   let train: Prepared['train'];
   let validation: Prepared['validation'];
   const all = task.train;
-  if (task.heldOut) {
+  if (predictOnly) {
+    train = { x: all.x, y: new Float32Array(0), rows: 0, cols: 1 };
+  } else if (task.heldOut) {
     if (c.validationSplit !== undefined) throw new UsageError(`--validation-split: ${task.name} has a fixed held-out set of ${task.heldOut.rows} samples`);
     train = split(task, all, loss, 0, all.rows);
     validation = { ...split(task, task.heldOut, loss, 0, task.heldOut.rows), what: 'held-out' };
@@ -105,37 +141,60 @@ export function prepare(c: TrainConfig, task: Task, backend: Backend, options: {
     train = split(task, all, loss, 0, keep);
     validation = { ...split(task, all, loss, keep, all.rows), what: 'validation' };
   }
-  const batchSize = c.batchSize === 'all' ? train.rows : (c.batchSize ?? 32);
-  model.checkTrainingData({ values: train.x, rows: train.rows, cols: task.inputs }, { values: train.y, rows: train.rows, cols: train.cols }, trains ? 'fit' : 'evaluate');
+  const batchSize = c.batchSize === 'all' ? Math.max(1, train.rows) : (c.batchSize ?? 32);
+  if (!predictOnly) {
+    model.checkTrainingData({ values: train.x, rows: train.rows, cols: task.inputs }, { values: train.y, rows: train.rows, cols: train.cols }, trains ? 'fit' : 'evaluate');
+  }
   if (validation) {
     model.checkTrainingData({ values: validation.x, rows: validation.rows, cols: task.inputs }, { values: validation.y, rows: validation.rows, cols: validation.cols }, 'validation');
   }
 
-  let saveDir: string | undefined;
+  // Every output path, before any training (after removing what crashed runs left beside them).
+  for (const path of [c.save, c.exportFile, c.output]) if (path !== undefined) removeStaleTemporaries(dirname(resolve(path)));
+  let save: Prepared['save'];
   if (options.save && !c.noSave && (trains || c.save)) {
-    saveDir = c.save ?? `models/${task.name.replace(/[^\w.-]+/g, '_').replace(/\.csv$/i, '')}-${timestamp()}`;
-    try {
-      checkSaveTarget(saveDir, c.force);
-    } catch (e) {
-      throw new UsageError(`--save: ${(e as Error).message.replace(/^save: /, '')}`);
+    if (c.save) {
+      const dir = c.save;
+      checkOutput('--save', () => checkModelTarget(dir, c.force));
+      save = { dir, unique: false };
+    } else {
+      const base = `models/${task.name.replace(/[^\w.-]+/g, '_').replace(/\.csv$/i, '')}-${timestamp()}`;
+      const dir = freeName(base);
+      checkOutput('--save', () => checkModelTarget(dir, false), ' (the default --save; give --save DIR or --no-save)');
+      save = { dir, unique: true, base };
     }
+  }
+  if (c.exportFile) {
+    const file = c.exportFile;
+    checkOutput('--export', () => checkFileTarget(file, c.force));
+  }
+  if (c.output) {
+    const file = c.output;
+    checkOutput('--output', () => checkFileTarget(file, c.force));
   }
   let predictRows: Prepared['predictRows'];
   if (c.predict) {
-    if (!existsSync(c.predict)) throw new UsageError(`--predict: ${c.predict} does not exist`);
-    const rows = parseFeatureCsv(readFileSync(c.predict, 'utf8'), c.predict);
+    let text: string;
+    try {
+      text = readFileSync(c.predict, 'utf8');
+    } catch (e) {
+      const code = (e as NodeJS.ErrnoException).code;
+      throw new UsageError(`--predict: ${code === 'ENOENT' ? `${c.predict} does not exist` : `cannot read ${c.predict}: ${code ?? (e as Error).message}`}`);
+    }
+    const rows = parseFeatureCsv(text, c.predict);
     if (rows.features.length !== task.inputs) {
       throw new UsageError(`--predict: ${c.predict} has ${rows.features.length} feature columns, the model takes ${task.inputs}`);
     }
     predictRows = { x: rows.x, rows: rows.rows };
   }
-  return { task, model, loss, optimizer, epochs, batchSize, train, validation, trains, saveDir, ...(predictRows ? { predictRows } : {}) };
+  return { task, model, loss, optimizer, epochs, batchSize, train, validation, trains, predictOnly, ...(save ? { save } : {}), ...(predictRows ? { predictRows } : {}) };
 }
 
 export interface RunResult {
   history: EpochLogs[];
   seconds: number;
-  heldOut?: { loss: number; accuracy: number; what: string; rows: number };
+  /** The held-out figures; no accuracy for regression. */
+  heldOut?: { loss: number; accuracy?: number; what: string; rows: number };
   stopped: boolean;
 }
 
@@ -169,10 +228,13 @@ export async function run(p: Prepared, reporter: Reporter, stop: { requested: bo
                 },
               }
             : {}),
-          onEpochEnd: (epoch: number, logs: EpochLogs) => {
+          onEpochEnd: async (epoch: number, logs: EpochLogs) => {
             const seconds = (performance.now() - epochStarted) / 1000;
             history.push(logs);
             reporter.epochEnd({ ...logs, epoch, epochs: p.epochs, seconds, samplesPerSecond: p.train.rows / seconds });
+            // Let the event loop turn once an epoch: a signal, or an error on a closed standard output,
+            // is only seen then (the cpu backend's fit never waits on anything else).
+            await new Promise((resolve) => setImmediate(resolve));
             if (stop.requested) model.stopTraining = true;
             epochIndex = epoch + 1;
             epochStarted = performance.now();
@@ -186,7 +248,7 @@ export async function run(p: Prepared, reporter: Reporter, stop: { requested: bo
   let heldOut: RunResult['heldOut'];
   if (p.validation) {
     const r = await model.evaluate(tensorOf(p.validation.x, p.validation.rows, p.task.inputs), tensorOf(p.validation.y, p.validation.rows, p.validation.cols));
-    heldOut = { ...r, what: p.validation.what, rows: p.validation.rows };
+    heldOut = { loss: r.loss, ...(p.task.kind === 'regression' ? {} : { accuracy: r.accuracy }), what: p.validation.what, rows: p.validation.rows };
   }
   return { history, seconds, stopped: stop.requested, ...(heldOut ? { heldOut } : {}) };
 }
@@ -195,17 +257,29 @@ function tensorOf(values: Float32Array, rows: number, cols: number) {
   return tensor(values, [rows, cols]);
 }
 
+/** Runs a write, naming its flag when the path turned out not writable after all (it changed during training). */
+async function writing<T>(flag: string, write: () => Promise<T> | T): Promise<T> {
+  try {
+    return await write();
+  } catch (e) {
+    if (e instanceof OutputPathError) throw new Error(`${flag}: ${e.message}`);
+    throw e;
+  }
+}
+
 /** Saving, exporting and predicting after the run. Returns the lines to show. */
 export async function finish(p: Prepared, c: TrainConfig): Promise<{ fields: Record<string, unknown>; lines: string[] }> {
   const fields: Record<string, unknown> = {};
   const lines: string[] = [];
-  if (p.saveDir) {
-    const dir = await saveModel(p.model, p.saveDir, { force: c.force });
+  if (p.save) {
+    const save = p.save;
+    const dir = await writing('--save', () => saveModel(p.model, save.base ?? save.dir, { force: c.force, unique: save.unique }));
     fields.saved = dir;
     lines.push(`saved: ${dir} (TensorFlow.js layers format: model.json + weights.bin)`);
   }
   if (c.exportFile) {
-    const file = await exportSafetensors(p.model, c.exportFile);
+    const target = c.exportFile;
+    const file = await writing('--export', () => exportSafetensors(p.model, target, { force: c.force }));
     fields.exported = file;
     lines.push(`exported: ${file} (safetensors)`);
   }
@@ -223,7 +297,8 @@ export async function finish(p: Prepared, c: TrainConfig): Promise<{ fields: Rec
     }
     const text = `${header}\n${rows.join('\n')}\n`;
     if (c.output) {
-      writeFileSync(c.output, text);
+      const target = c.output;
+      await writing('--output', () => writeFileAtomic(target, text, { force: c.force }));
       fields.predictions = c.output;
       lines.push(`predictions: ${p.predictRows.rows} rows written to ${c.output}`);
     } else {

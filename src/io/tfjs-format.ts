@@ -4,6 +4,7 @@
 // [height, width, in channels, filters]). tf.loadLayersModel reads what we
 // write, and we read Sequentials of the layer classes we have (LAYER_CLASSES)
 // that TensorFlow.js or Keras wrote.
+import { LOSSES } from '../backend/backend.js';
 import type { Layer } from '../nn/layer.js';
 import { LAYER_CLASSES } from '../nn/layers/index.js';
 
@@ -121,11 +122,19 @@ export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, whe
   return { layers, weightShapes };
 }
 
+/** Where the weight shards come from: their sizes first (checked against what the layers need), then their bytes. */
+export interface ShardReader {
+  size(path: string): number;
+  read(path: string): Uint8Array;
+}
+
 /**
  * Reads model.json text and the weight shards (in the manifest's path order)
- * back into a description. `where` names the file in errors.
+ * back into a description. `where` names the file in errors. Given a
+ * ShardReader, every check (weight count and shapes, the shards' total size,
+ * the training metadata) runs before a shard is read.
  */
-export function fromModelJson(text: string, readShard: (path: string) => Uint8Array, where: string): ModelDescription {
+export function fromModelJson(text: string, shards: ((path: string) => Uint8Array) | ShardReader, where: string): ModelDescription {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -162,41 +171,70 @@ export function fromModelJson(text: string, readShard: (path: string) => Uint8Ar
   if (inputShape === undefined) throw new ModelFormatError(`${where}: the input shape is not given`);
   const { weightShapes: expected } = layersOf({ inputShape, layers }, where);
 
+  const meta = isObject(json.userDefinedMetadata) && isObject(json.userDefinedMetadata.webgpuTrain) ? json.userDefinedMetadata.webgpuTrain : undefined;
+  const training = meta && isObject(meta.training) ? (meta.training as ModelDescription['training']) : undefined;
+  if (training && !(LOSSES as readonly unknown[]).includes(training.loss)) {
+    throw new ModelFormatError(`${where}: userDefinedMetadata.webgpuTrain.training.loss is ${JSON.stringify(training.loss) ?? 'missing'}, not a known loss (${LOSSES.join(', ')})`);
+  }
+  if (training && !isObject(training.optimizer)) throw new ModelFormatError(`${where}: userDefinedMetadata.webgpuTrain.training.optimizer is not an object`);
+
   const manifest = json.weightsManifest;
   if (!Array.isArray(manifest)) throw new ModelFormatError(`${where}: no weightsManifest`);
   const specs: WeightSpec[] = [];
-  const shards: Uint8Array[] = [];
+  const paths: string[] = [];
   for (const group of manifest) {
     if (!isObject(group) || !Array.isArray(group.paths) || !Array.isArray(group.weights)) throw new ModelFormatError(`${where}: malformed weightsManifest`);
-    for (const p of group.paths) shards.push(readShard(String(p)));
+    for (const p of group.paths) {
+      if (typeof p !== 'string') throw new ModelFormatError(`${where}: weightsManifest path ${JSON.stringify(p)} is not a string`);
+      paths.push(p);
+    }
     for (const w of group.weights) {
       if (!isObject(w) || typeof w.name !== 'string' || !Array.isArray(w.shape)) throw new ModelFormatError(`${where}: malformed weight entry`);
       if ((w.dtype ?? 'float32') !== 'float32') throw new ModelFormatError(`${where}: weight '${w.name}' is ${String(w.dtype)}; only float32 is supported`);
       specs.push({ name: w.name, shape: w.shape as number[], dtype: 'float32' });
     }
   }
-  const bytes = concat(shards);
-  if (specs.length !== expected.length) {
-    throw new ModelFormatError(`${where}: the manifest lists ${specs.length} weights, the layers need ${expected.length}`);
-  }
+  const checkCount = () => {
+    if (specs.length !== expected.length) {
+      throw new ModelFormatError(`${where}: the manifest lists ${specs.length} weights, the layers need ${expected.length}`);
+    }
+  };
+  const checkShapes = () =>
+    specs.forEach((spec, i) => {
+      const want = expected[i]!;
+      if (spec.shape.length !== want.length || spec.shape.some((d, j) => d !== want[j])) {
+        throw new ModelFormatError(`${where}: weight '${spec.name}' has shape [${spec.shape.join(', ')}], the layer needs [${want.join(', ')}]`);
+      }
+    });
   const need = expected.reduce((n, s) => n + s.reduce((a, b) => a * b, 1), 0) * 4;
-  if (bytes.length !== need) {
-    throw new ModelFormatError(`${where}: the weights files hold ${bytes.length} bytes, the model needs ${need} (${need / 4} float32 values)`);
+  const checkSize = (bytes: number) => {
+    if (bytes !== need) {
+      throw new ModelFormatError(`${where}: the weights files hold ${bytes} bytes, the model needs ${need} (${need / 4} float32 values)`);
+    }
+  };
+  let bytes: Uint8Array;
+  if (typeof shards === 'function') {
+    bytes = concat(paths.map((p) => shards(p)));
+    checkCount();
+    checkSize(bytes.length);
+    checkShapes();
+  } else {
+    checkCount();
+    checkShapes();
+    checkSize(paths.reduce((n, p) => n + shards.size(p), 0));
+    bytes = concat(paths.map((p) => shards.read(p)));
+    // A shard that changed between the look and the read.
+    checkSize(bytes.length);
   }
   const all = new Float32Array(bytes.slice().buffer);
   let offset = 0;
   const weights = specs.map((spec, i) => {
     const want = expected[i]!;
-    if (spec.shape.length !== want.length || spec.shape.some((d, j) => d !== want[j])) {
-      throw new ModelFormatError(`${where}: weight '${spec.name}' has shape [${spec.shape.join(', ')}], the layer needs [${want.join(', ')}]`);
-    }
     const size = want.reduce((a, b) => a * b, 1);
     const values = all.slice(offset, offset + size);
     offset += size;
     return { name: spec.name, shape: want, values };
   });
-  const meta = isObject(json.userDefinedMetadata) && isObject(json.userDefinedMetadata.webgpuTrain) ? json.userDefinedMetadata.webgpuTrain : undefined;
-  const training = meta && isObject(meta.training) ? (meta.training as ModelDescription['training']) : undefined;
   return { inputShape, layers, weights, ...(training ? { training } : {}) };
 }
 

@@ -105,7 +105,8 @@ describe('the command line and convolutional networks', () => {
       }),
     );
     const out = join(dir, 'from-tfjs.csv');
-    const r = await runCli(['--load', tfjsDir, '--predict', join(dir, 'digits.csv'), '--output', out, '--backend', backend]);
+    // --data mnist: evaluated on the held-out digits too (without --data, --load with --predict only predicts).
+    const r = await runCli(['--data', 'mnist', '--load', tfjsDir, '--predict', join(dir, 'digits.csv'), '--output', out, '--backend', backend]);
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/held-out accuracy: \d+\.\d\d%/);
     const theirs = (await (model.predict(tf.tensor4d(digits.flat(), [5, 28, 28, 1])) as tf.Tensor).data()) as Float32Array;

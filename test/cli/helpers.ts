@@ -23,14 +23,21 @@ export function withoutDawnNoise(stderr: string): string {
     .join('\n');
 }
 
-export function runCli(args: string[], options: { cwd?: string; onStdout?: (chunk: string, kill: (signal: NodeJS.Signals) => void) => void } = {}): Promise<CliResult> {
+/** What onStdout can do to the running CLI: send it a signal, or close its standard output (as `| head -1` does). */
+export type CliControl = (chunk: string, kill: (signal: NodeJS.Signals) => void, closeStdout: () => void) => void;
+
+export function runCli(args: string[], options: { cwd?: string; onStdout?: CliControl } = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
     const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? root, env: { ...process.env, FORCE_COLOR: '0' } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
       stdout += d.toString();
-      options.onStdout?.(d.toString(), (signal) => child.kill(signal));
+      options.onStdout?.(
+        d.toString(),
+        (signal) => child.kill(signal),
+        () => child.stdout.destroy(),
+      );
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);

@@ -1,12 +1,13 @@
 // The command line's main paths: training with --json, saving in the
 // TensorFlow.js layers format that TensorFlow.js itself loads (and loading
 // what TensorFlow.js saved), safetensors export, predict, compare, help,
-// and Ctrl-C during training.
-import { mkdirSync, mkdtempSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
+// Ctrl-C, SIGTERM and a closed standard output during training and saving;
+// default save names that never collide; the task the labels make.
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import * as tf from '@tensorflow/tfjs';
-import { beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { OPTIONS } from '../../src/cli/options.js';
 import { buildCli, runCli } from './helpers.js';
@@ -25,6 +26,12 @@ beforeAll(async () => {
   writeFileSync(join(dir, 'points.csv'), pointsCsv);
   await tf.setBackend('cpu');
 });
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+/** Temporary names a save leaves in `folder` (there must be none). */
+const temporaries = (folder: string) => readdirSync(folder).filter((f) => f.includes('.tmp-'));
+/** The JSON objects of a --json run's standard output. */
+const jsonLines = (stdout: string) => stdout.trim().split('\n').map((l) => JSON.parse(l));
 
 /** Loads a model directory with TensorFlow.js, through an IO handler reading our files. */
 async function tfjsLoad(modelDir: string): Promise<tf.LayersModel> {
@@ -119,7 +126,7 @@ describe('webgpu-train train', () => {
     expect(r.stdout).toContain(`saved: ${modelDir}`);
   });
 
-  it('Ctrl-C stops after the current epoch and saves the model', async () => {
+  it('Ctrl-C stops after the current epoch, saves the model, says so, and exits 130', async () => {
     const saveDir = join(dir, 'interrupted');
     let sent = false;
     const r = await runCli(['--data', 'spiral', '--samples', '2000', '--epochs', '500', '--save', saveDir, '--json', '--backend', backend], {
@@ -130,12 +137,174 @@ describe('webgpu-train train', () => {
         }
       },
     });
-    expect(r.code, r.stderr).toBe(0);
+    expect(r.code, r.stderr).toBe(130);
     expect(r.stderr).toContain('stopping after this epoch');
-    const epochs = r.stdout.trim().split('\n').map((l) => JSON.parse(l)).filter((o) => o.epoch !== undefined);
+    const objects = jsonLines(r.stdout);
+    const epochs = objects.filter((o) => o.epoch !== undefined);
     expect(epochs.length).toBeGreaterThanOrEqual(2);
     expect(epochs.length).toBeLessThan(10);
+    const summary = objects.at(-1).summary;
+    expect(summary).toMatchObject({ stopped: true, stoppedBy: 'SIGINT', epochs: epochs.length, saved: saveDir });
+    expect(r.stderr).toMatch(new RegExp(`stopped by Ctrl-C \\(SIGINT\\) after ${epochs.length} of 500 epochs`));
     expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('SIGTERM is an interrupt too: stop after the epoch, save, say so, exit 143', async () => {
+    const saveDir = join(dir, 'terminated');
+    let sent = false;
+    const r = await runCli(['--data', 'spiral', '--samples', '2000', '--epochs', '500', '--save', saveDir, '--backend', backend], {
+      onStdout: (chunk, kill) => {
+        if (!sent && chunk.includes('epoch   2/500')) {
+          sent = true;
+          kill('SIGTERM');
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(143);
+    expect(r.stderr).toContain('SIGTERM: stopping after this epoch');
+    expect(r.stdout).toMatch(/^stopped by SIGTERM after \d+ of 500 epochs$/m);
+    expect(r.stdout).toContain(`saved: ${saveDir}`);
+    expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  // A model large enough that saving it takes a moment: the signals below land around the save.
+  const bigModel = ['--data', 'xor', '--samples', '60', '--layers', '1500,1500', '--epochs', '1', '--json', '--backend', backend];
+
+  it('Ctrl-C once training is over lets the save finish, then exits 130', async () => {
+    const folder = join(dir, 'late-signal');
+    mkdirSync(folder);
+    const saveDir = join(folder, 'model');
+    let sent = false;
+    const r = await runCli([...bigModel, '--save', saveDir], {
+      onStdout: (chunk, kill) => {
+        if (!sent && chunk.includes('"epoch":1')) {
+          sent = true;
+          kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(statSync(join(saveDir, 'weights.bin')).size).toBe((2 * 1500 + 1500 + 1500 * 1500 + 1500 + 1500 + 1) * 4);
+    expect(jsonLines(r.stdout).at(-1).summary).toMatchObject({ stopped: true, stoppedBy: 'SIGINT', saved: saveDir });
+    expect(temporaries(folder)).toEqual([]);
+  });
+
+  it('a second Ctrl-C around the save quits at once, leaving no temporary and no half-written model', async () => {
+    const folder = join(dir, 'double-signal');
+    mkdirSync(folder);
+    const saveDir = join(folder, 'model');
+    let sent = false;
+    const r = await runCli([...bigModel, '--save', saveDir, '--export', 'safetensors', join(folder, 'w.safetensors')], {
+      onStdout: (chunk, kill) => {
+        if (!sent && chunk.includes('"epoch":1')) {
+          sent = true;
+          kill('SIGINT');
+          setTimeout(() => kill('SIGINT'), 5);
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(130);
+    // Either the save was done before the second signal was seen, or there is no save at all: never a part of one.
+    if (existsSync(saveDir)) expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
+    expect(temporaries(folder)).toEqual([]);
+    expect(readdirSync(folder).every((f) => f === 'model' || f === 'w.safetensors')).toBe(true);
+  });
+
+  it('a closed standard output (| head -1) stops the run quietly, like an interrupt: saved, exit 141, no stack trace', async () => {
+    const saveDir = join(dir, 'piped');
+    let closed = false;
+    const r = await runCli(['--data', 'spiral', '--samples', '2000', '--epochs', '500', '--save', saveDir, '--backend', backend], {
+      onStdout: (_chunk, _kill, closeStdout) => {
+        if (!closed) {
+          closed = true;
+          closeStdout();
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(141);
+    expect(r.stderr).toBe('');
+    expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('default save names never collide: taken names get -2, -3, before training and at save time', async () => {
+    const cwd = join(dir, 'defaults');
+    mkdirSync(join(cwd, 'models'), { recursive: true });
+    // Every name the next half minute could give, taken (as by runs started in the same second).
+    const stamp = (t: number) => new Date(t).toISOString().replace(/[-:]/g, '').replace('T', '-').slice(0, 15);
+    const taken = new Set<string>();
+    for (let t = Date.now() - 2000; t < Date.now() + 30_000; t += 500) taken.add(`xor-${stamp(t)}`);
+    for (const name of taken) {
+      mkdirSync(join(cwd, 'models', name));
+      writeFileSync(join(cwd, 'models', name, 'other-run.txt'), 'theirs');
+    }
+    const r = await runCli(['--data', 'xor', '--epochs', '1', '--json', '--backend', backend], { cwd });
+    expect(r.code, r.stderr).toBe(0);
+    const saved = jsonLines(r.stdout).at(-1).summary.saved as string;
+    expect(saved).toMatch(/models\/xor-\d{8}-\d{6}-2$/);
+    expect(taken.has(saved.split('/').at(-1)!.slice(0, -2))).toBe(true);
+    for (const name of taken) expect(readdirSync(join(cwd, 'models', name))).toEqual(['other-run.txt']);
+
+    // Taken while this run trains: saved under the next free name instead of failing.
+    let text = '';
+    let name: string | undefined;
+    const late = await runCli(['--data', 'spiral', '--samples', '2000', '--epochs', '500', '--backend', backend], {
+      cwd,
+      onStdout: (chunk, kill) => {
+        text += chunk;
+        const m = /^save: (\S+) \(when training ends\)$/m.exec(text);
+        if (!name && m && /^epoch +2\/500/m.test(text)) {
+          name = m[1]!;
+          mkdirSync(join(cwd, name));
+          writeFileSync(join(cwd, name, 'other-run.txt'), 'theirs');
+          kill('SIGINT');
+        }
+      },
+    });
+    expect(late.code, late.stderr).toBe(130);
+    expect(name).toMatch(/^models\/spiral-\d{8}-\d{6}$/);
+    expect(late.stdout).toContain(`saved: ${join(cwd, `${name}-2`)} `);
+    expect(readdirSync(join(cwd, name!))).toEqual(['other-run.txt']);
+    expect(readdirSync(join(cwd, `${name}-2`)).sort()).toEqual(['model.json', 'weights.bin']);
+  });
+
+  it('saving removes temporaries that crashed runs left in the folder, and only those', async () => {
+    const folder = join(dir, 'stale');
+    mkdirSync(folder);
+    // No process has pid 999999999 (Linux's largest is 4194304); this test's own pid is alive.
+    mkdirSync(join(folder, '.model.tmp-999999999-abc123'));
+    writeFileSync(join(folder, '.model.tmp-999999999-abc123', 'weights.bin'), 'half');
+    writeFileSync(join(folder, '.w.safetensors.tmp-999999999-k2x'), 'half');
+    mkdirSync(join(folder, `.other.tmp-${process.pid}-abc123`));
+    writeFileSync(join(folder, '.notes.tmp-mine'), 'not ours');
+    writeFileSync(join(folder, 'notes.txt'), 'mine');
+    // A replaced model whose replacement never arrived comes back under its name.
+    mkdirSync(join(folder, '.previous.tmp-999999999-abc123.old'));
+    writeFileSync(join(folder, '.previous.tmp-999999999-abc123.old', 'model.json'), '{}');
+    const r = await runCli(['--data', 'xor', '--epochs', '1', '--save', join(folder, 'model'), '--backend', backend]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readdirSync(folder).sort()).toEqual(['.notes.tmp-mine', `.other.tmp-${process.pid}-abc123`, 'model', 'notes.txt', 'previous']);
+    expect(readdirSync(join(folder, 'previous'))).toEqual(['model.json']);
+  });
+
+  it('an export that fails after training (its path became a directory) names it and leaves no temporary', async () => {
+    const folder = join(dir, 'export-fails');
+    mkdirSync(folder);
+    const target = join(folder, 'w.safetensors');
+    let done = false;
+    const r = await runCli(['--data', 'spiral', '--samples', '2000', '--epochs', '500', '--no-save', '--export', 'safetensors', target, '--backend', backend], {
+      onStdout: (chunk, kill) => {
+        if (!done && /^epoch +2\/500/m.test(chunk)) {
+          done = true;
+          mkdirSync(target);
+          kill('SIGINT');
+        }
+      },
+    });
+    expect(r.code, r.stderr).toBe(1);
+    expect(r.stderr.trim().split('\n').at(-1)).toMatch(/^webgpu-train: --export: .*w\.safetensors is a directory; give a file name$/);
+    expect(readdirSync(folder)).toEqual(['w.safetensors']);
+    expect(readdirSync(target)).toEqual([]);
   });
 
   it('plain lines when the output is not a terminal; the summary says where the model went', async () => {
@@ -145,6 +314,69 @@ describe('webgpu-train train', () => {
     expect(r.stdout).toMatch(/batch gradient descent \(batch 400\)/);
     expect(r.stdout).toMatch(/^epoch 1\/2 · loss \d\.\d{4} · acc \d\.\d{4} · val_loss .* samples\/s$/m);
     expect(r.stdout).toMatch(/validation accuracy: \d+\.\d\d%/);
+  });
+});
+
+describe('the task the labels make', () => {
+  const csv = (name: string, labels: number[]) => {
+    const path = join(dir, name);
+    writeFileSync(path, `a,b,label\n${labels.map((l, i) => `${Math.sin(i)},${Math.cos(i * 1.3)},${l}`).join('\n')}\n`);
+    return path;
+  };
+
+  it('continuous labels are regression: said in the header, and no accuracy anywhere', async () => {
+    const data = csv('regression.csv', Array.from({ length: 40 }, (_, i) => (i % 2 ? -1.2 : 3.4) * (i / 39)));
+    const plain = await runCli(['--data', data, '--epochs', '2', '--no-save', '--backend', backend]);
+    expect(plain.code, plain.stderr).toBe(0);
+    expect(plain.stdout).toMatch(/^task: regression \(labels from -1\.2 to 3\.\d+\)$/m);
+    expect(plain.stdout).toMatch(/^epoch 1\/2 · loss \d+\.\d{4} · val_loss \d+\.\d{4} · /m);
+    expect(plain.stdout).toMatch(/^validation loss: \d+\.\d{4} \(8 samples/m);
+    expect(plain.stdout).not.toMatch(/acc/);
+    const json = await runCli(['--data', data, '--epochs', '2', '--no-save', '--json', '--backend', backend]);
+    expect(json.code, json.stderr).toBe(0);
+    const objects = jsonLines(json.stdout);
+    for (const o of objects.slice(0, 2)) expect(Object.keys(o).filter((k) => k.includes('acc'))).toEqual([]);
+    expect(objects[2].summary).toMatchObject({ task: 'regression' });
+    expect(Object.keys(objects[2].summary).filter((k) => k.includes('acc'))).toEqual([]);
+    expect(typeof objects[2].summary.validation_loss).toBe('number');
+  });
+
+  it('labels 1 and 2 are 3 classes, the empty class 0 named; labels with -1 are regression', async () => {
+    const r = await runCli(['--data', csv('one-two.csv', Array.from({ length: 20 }, (_, i) => 1 + (i % 2))), '--epochs', '1', '--no-save', '--backend', backend]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^task: 3 classes \(labels 0–2; class 0 has no sample\)$/m);
+    expect(r.stdout).toMatch(/→ 3 softmax /);
+    expect(r.stdout).toMatch(/validation accuracy: \d+\.\d\d%/);
+    const signs = await runCli(['--data', csv('signs.csv', Array.from({ length: 20 }, (_, i) => (i % 2 ? 1 : -1))), '--epochs', '1', '--no-save', '--backend', backend]);
+    expect(signs.code, signs.stderr).toBe(0);
+    expect(signs.stdout).toMatch(/^task: regression \(labels from -1 to 1\)$/m);
+    expect(signs.stdout).toMatch(/→ 1 linear /);
+  });
+
+  it('--task says what the labels are: multiclass on 0/1 labels, regression on class numbers', async () => {
+    const multi = await runCli(['--data', 'xor', '--task', 'multiclass', '--epochs', '1', '--no-save', '--backend', backend]);
+    expect(multi.code, multi.stderr).toBe(0);
+    expect(multi.stdout).toMatch(/^task: 2 classes \(labels 0–1\), as --task says$/m);
+    expect(multi.stdout).toMatch(/→ 2 softmax .* · sparseCategoricalCrossentropy/);
+    const reg = await runCli(['--data', csv('counts.csv', Array.from({ length: 20 }, (_, i) => i % 4)), '--task', 'regression', '--epochs', '1', '--no-save', '--backend', backend]);
+    expect(reg.code, reg.stderr).toBe(0);
+    expect(reg.stdout).toMatch(/^task: regression \(labels from 0 to 3\), as --task says$/m);
+    expect(reg.stdout).toMatch(/→ 1 linear .* · meanSquaredError/);
+    const binary = await runCli(['--data', 'moons', '--epochs', '1', '--no-save', '--backend', backend]);
+    expect(binary.stdout).toMatch(/^task: binary \(labels 0 and 1\)$/m);
+  });
+
+  it('--load and --predict without --data only predict: the width from the model, no data set loaded', async () => {
+    const modelDir = join(dir, 'two-inputs');
+    const trained = await runCli(['--data', 'xor', '--epochs', '2', '--save', modelDir, '--backend', backend]);
+    expect(trained.code, trained.stderr).toBe(0);
+    const out = join(dir, 'predict-only.csv');
+    const r = await runCli(['--load', modelDir, '--predict', join(dir, 'points.csv'), '--output', out, '--backend', backend]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout).toMatch(/^data: none \(only predicting\)$/m);
+    expect(r.stdout).toMatch(/^task: binary \(from the model's sigmoid output\)$/m);
+    expect(r.stdout).not.toMatch(/MNIST|accuracy|loss \d/);
+    expect(readPredictions(out)).toHaveLength(points.length);
   });
 });
 
