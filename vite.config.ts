@@ -10,7 +10,8 @@ export default defineConfig({
     minify: false,
     target: 'es2022',
     lib: {
-      entry: { index: 'src/index.ts', cli: 'src/cli/main.ts' },
+      // index: the library anywhere; node: the same plus file:// (package.json's "node" condition); cli: the command line.
+      entry: { index: 'src/index.ts', node: 'src/node.ts', cli: 'src/cli/main.ts' },
       formats: ['es'],
     },
     rollupOptions: {

@@ -13,7 +13,9 @@ import { describeModel, modelFromDescription } from './model-io.js';
 import { encodeSafetensors } from './safetensors.js';
 import { fromModelJson, ModelFormatError, toModelJson, weightsBytes, WEIGHTS_FILE, type ModelDescription } from './tfjs-format.js';
 
-export const GENERATED_BY = 'webgpu-train 0.1.0';
+import { GENERATED_BY } from './artifacts.js';
+
+export { GENERATED_BY };
 
 /** An output path we cannot or may not write: the message names the path (the caller names the flag). */
 export class OutputPathError extends Error {
@@ -214,19 +216,29 @@ export function freeName(dir: string): string {
  * written, the next free one is used instead of failing.
  */
 export async function saveModel(model: Sequential, dir: string, options: { force?: boolean; unique?: boolean } = {}): Promise<string> {
+  // Checked before the weights are read back: a bad target costs nothing.
+  if (!options.unique) {
+    removeStaleTemporaries(dirname(resolve(dir)));
+    checkModelTarget(resolve(dir), options.force ?? false, dir);
+  }
+  const d = await describeModel(model);
+  return writeModelDir(dir, { json: JSON.stringify(toModelJson(d, GENERATED_BY), null, 2), weights: weightsBytes(d) }, options);
+}
+
+/** The files of a model (model.json naming WEIGHTS_FILE, and its bytes) written into `dir` as saveModel does. */
+export function writeModelDir(dir: string, files: { json: string; weights: Uint8Array }, options: { force?: boolean; unique?: boolean } = {}): string {
   let target = resolve(dir);
   const folder = dirname(target);
   // First, so that a model put back from a crashed replacement counts in the check.
   removeStaleTemporaries(folder);
   if (!options.unique) checkModelTarget(target, options.force ?? false, dir);
-  const d = await describeModel(model);
   mkdirSync(folder, { recursive: true });
   const tmp = temporaryName(target);
   live.add(tmp);
   try {
     mkdirSync(tmp);
-    writeFileSync(join(tmp, 'model.json'), JSON.stringify(toModelJson(d, GENERATED_BY), null, 2));
-    writeFileSync(join(tmp, WEIGHTS_FILE), weightsBytes(d));
+    writeFileSync(join(tmp, 'model.json'), files.json);
+    writeFileSync(join(tmp, WEIGHTS_FILE), files.weights);
     if (options.unique) {
       const base = target;
       for (let k = 1; ; k++) {
@@ -301,6 +313,12 @@ export async function exportSafetensors(model: Sequential, file: string, options
  * need: checked before a byte of them is read.
  */
 export function loadModel(dir: string, backend: Backend): { model: Sequential; training: ModelDescription['training'] } {
+  const description = readModelDir(dir);
+  return { model: modelFromDescription(description, backend), training: description.training };
+}
+
+/** The description a model directory holds, read under loadModel's checks. */
+export function readModelDir(dir: string): ModelDescription {
   const root = resolve(dir);
   const file = join(root, 'model.json');
   const st = statOrUndefined(file);
@@ -319,7 +337,7 @@ export function loadModel(dir: string, backend: Backend): { model: Sequential; t
     if (!s.isFile()) throw new ModelFormatError(`${file}: weights path '${path}' is not a regular file`);
     return { full, size: s.size };
   };
-  const description = fromModelJson(
+  return fromModelJson(
     text,
     {
       size: (path) => shard(path).size,
@@ -327,5 +345,4 @@ export function loadModel(dir: string, backend: Backend): { model: Sequential; t
     },
     file,
   );
-  return { model: modelFromDescription(description, backend), training: description.training };
 }
