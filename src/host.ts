@@ -11,7 +11,15 @@ const host = new CpuBackend();
  * `tensor([[1, 2], [3, 4]])` is [2, 2], `tensor([[[1, 2]], [[3, 4]]])` is
  * [2, 1, 2]; ragged or non-numeric ones are refused, naming the place.
  * `tensor(values, shape)` takes flat row-major values (or nested ones with
- * as many values) in that shape.
+ * as many values) in that shape. fit, evaluate and predict upload it to the
+ * model's backend.
+ *
+ * @example
+ * ```ts
+ * const x = tensor([[0, 0], [0, 1], [1, 0], [1, 1]]);   // shape [4, 2]
+ * const y = tensor([0, 1, 1, 0], [4, 1]);
+ * console.log(x.shape, await y.data());
+ * ```
  */
 export function tensor(values: Float32Array | NestedArray, shape?: Shape): Tensor {
   if (values instanceof Float32Array) return host.tensor(values, shape ?? [values.length]);

@@ -35,6 +35,7 @@ export class Random {
     return Math.floor(this.next() * n);
   }
 
+  /** `n` values drawn uniformly from [lo, hi). */
   fill(n: number, lo = -1, hi = 1): Float32Array {
     return Float32Array.from({ length: n }, () => this.uniform(lo, hi));
   }

@@ -4,10 +4,19 @@ import { nest, type NestedArray } from './nested.js';
 /** The dimensions of a tensor, outermost first: [] is a scalar, [n] a vector, [rows, cols] a matrix. */
 export type Shape = readonly number[];
 
+/**
+ * The number of values in a tensor of this shape (1 for a scalar).
+ *
+ * @example
+ * ```ts
+ * sizeOf([2, 3]); // 6
+ * ```
+ */
 export function sizeOf(shape: Shape): number {
   return shape.reduce((n, d) => n * d, 1);
 }
 
+/** A shape as error messages write it, e.g. `[2, 3]`. */
 export function formatShape(shape: Shape): string {
   return `[${shape.join(', ')}]`;
 }
@@ -53,6 +62,7 @@ export abstract class Tensor {
     return nest(await this.data(), this.shape);
   }
 
+  /** Whether dispose() has run (directly or through tidy()); a disposed tensor can no longer be read. */
   get disposed(): boolean {
     return this.#disposed;
   }
@@ -62,12 +72,14 @@ export abstract class Tensor {
     return this.backend.read(this);
   }
 
+  /** Gives the tensor's memory back to its backend (GPU memory on 'webgpu'); calling it again does nothing. */
   dispose(): void {
     if (this.#disposed) return;
     this.#disposed = true;
     this.backend.dispose(this);
   }
 
+  /** The shape and the backend, e.g. `Tensor([2, 3], webgpu)`; the values need `await t.data()`. */
   toString(): string {
     return `Tensor(${formatShape(this.shape)}, ${this.backend.name})`;
   }
@@ -87,6 +99,14 @@ function collect(v: unknown, into: Set<Tensor>, depth = 0): void {
  * for loops of predict that would otherwise hold GPU memory. `fn` may be
  * async; tensors another task makes meanwhile are caught too, so do not run
  * two scopes at once.
+ *
+ * @example
+ * ```ts
+ * const y = tidy(() => {
+ *   const a = backend.tensor([1, 2, 3, 4], [2, 2]);
+ *   return backend.matmul(a, a);   // a is disposed, y is kept
+ * });
+ * ```
  */
 export function tidy<T>(fn: () => T): T {
   const made = new Set<Tensor>();

@@ -143,7 +143,7 @@ export interface LossOptions {
 export interface LossOutputs {
   /** dLoss/dPrediction of the batch-mean loss, same shape as the prediction. */
   grad: Tensor;
-  /** [rows, 2]: each sample's loss, and its accuracy in [0, 1]. columnSums gives both totals at once. */
+  /** A [rows, 2] tensor: each sample's loss, and its accuracy in [0, 1]. columnSums gives both totals at once. */
   stats: Tensor;
 }
 
@@ -226,6 +226,7 @@ export const VIEW_ALIGNMENT = 64;
 export interface Plan {
   /** How many kernel dispatches and copies one replay issues. */
   readonly commands: number;
+  /** Frees the plan's dispatches and the tensors made while recording it. */
   dispose(): void;
 }
 
@@ -244,7 +245,17 @@ export interface Backend {
   /** The largest tensor the backend holds, in bytes (on WebGPU: what one kernel binding may see). */
   readonly maxTensorBytes: number;
 
+  /**
+   * A tensor in this backend's memory holding `values` (flat, row-major) in `shape`.
+   *
+   * @example
+   * ```ts
+   * const backend = await getBackend('cpu');
+   * const x = backend.tensor([1, 2, 3, 4, 5, 6], [2, 3]);
+   * ```
+   */
   tensor(values: Float32Array | readonly number[], shape: Shape): Tensor;
+  /** A tensor of `shape` filled with zeros. */
   zeros(shape: Shape): Tensor;
   /** Copies new values into an existing tensor (same size). */
   write(t: Tensor, values: Float32Array): void;
@@ -255,24 +266,29 @@ export interface Backend {
    * while its base is.
    */
   view(base: Tensor, shape: Shape, offset?: number): Tensor;
+  /** The values of `t`, row-major, once every op asked for before has run (what `t.data()` calls). */
   read(t: Tensor): Promise<Float32Array>;
+  /** Gives `t`'s memory back (what `t.dispose()` calls); the tensor cannot be used afterwards. */
   dispose(t: Tensor): void;
 
   /** C = op(A)·op(B) (+ bias, then activation). */
   matmul(a: Tensor, b: Tensor, options?: MatmulOptions): Tensor;
+  /** The activation `name` applied to every element of `x`. */
   activation(x: Tensor, name: ActivationName): Tensor;
   /** dX from dY and the forward output Y. */
   activationBackward(dy: Tensor, y: Tensor, name: ActivationName): Tensor;
   /** Row-wise softmax of a [rows, cols] matrix. */
   softmax(x: Tensor): Tensor;
+  /** dX of a row-wise softmax from dY and its output Y: y ⊙ (dy − Σ dy ⊙ y) per row. */
   softmaxBackward(dy: Tensor, y: Tensor): Tensor;
   /** Σ over rows of a [rows, cols] matrix: the bias gradient, and the loss reduction. */
   columnSums(x: Tensor, options?: ColumnSumsOptions): Tensor;
+  /** The loss `name` of a batch: its gradient with respect to the prediction and each sample's loss and accuracy. */
   loss(name: LossName, prediction: Tensor, target: Tensor, options?: LossOptions): LossOutputs;
   /**
-   * Adds a batch's metric sums into `totals` [5]: Σ per-sample mean squared
-   * error, Σ mean absolute error, true positives, predicted positives, actual
-   * positives (probabilities and targets thresholded at 0.5).
+   * Adds a batch's metric sums into `totals`, a [5] tensor: Σ per-sample mean
+   * squared error, Σ mean absolute error, true positives, predicted positives,
+   * actual positives (probabilities and targets thresholded at 0.5).
    */
   metrics(prediction: Tensor, target: Tensor, totals: Tensor, options?: MetricsOptions): void;
 
@@ -284,9 +300,11 @@ export interface Backend {
   conv2dBackwardFilter(x: Tensor, dy: Tensor, options: Conv2dBackwardFilterOptions): { kernel: Tensor; bias?: Tensor };
   /** Max or average pooling of NHWC images; `keepArgmax` also returns what max pooling's backward pass needs. */
   pool2d(x: Tensor, options: Pool2dOptions & { keepArgmax?: boolean }): Pool2dOutputs;
+  /** The gradient with respect to pool2d's input, from dy (max pooling routes it through the kept argmax). */
   pool2dBackward(dy: Tensor, options: Pool2dBackwardOptions): Tensor;
   /** Inverted dropout, training only: keeps each element with probability 1 − rate, scaled by 1 / (1 − rate). */
   dropout(x: Tensor, options: DropoutOptions): Tensor;
+  /** The gradient through dropout: dy masked and scaled as the forward pass did (the same mask, from the seed and step). */
   dropoutBackward(dy: Tensor, options: DropoutOptions): Tensor;
 
   /** In place: param −= lr · grad. */
@@ -328,5 +346,6 @@ export interface Backend {
   trim(): void;
   /** Waits until all work asked for so far has finished. */
   flush(): Promise<void>;
+  /** Releases the backend (on WebGPU the device and every buffer); its tensors cannot be used afterwards. */
   destroy(): void;
 }

@@ -13,6 +13,13 @@ export const BACKENDS: readonly (BackendName | 'auto')[] = ['auto', 'webgpu', 'c
  * - 'webgpu': WGSL kernels on a GPU adapter; throws a NoAdapterError that says
  *   what to install when there is none;
  * - 'cpu': the plain-TypeScript reference.
+ *
+ * @example
+ * ```ts
+ * const backend = await getBackend();          // 'auto'
+ * console.log(backend.name, backend.chosen);  // e.g. webgpu, auto: the hardware GPU …
+ * const model = sequential([dense({ units: 1, inputShape: [3] })], { backend });
+ * ```
  */
 export async function getBackend(name: BackendName | 'auto' = 'auto'): Promise<Backend> {
   if (name === 'cpu') return new CpuBackend();

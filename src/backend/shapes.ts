@@ -23,6 +23,7 @@ import {
   type MatmulOptions,
 } from './backend.js';
 
+/** Thrown before any work when an op's tensors do not fit each other or a layer does not fit its input; the message names the op and the shapes. */
 export class ShapeError extends Error {
   override name = 'ShapeError';
 }
@@ -35,6 +36,7 @@ export function checkShape(shape: Shape, what: string): void {
   }
 }
 
+/** Thrown when a tensor would be larger than the backend can hold (on WebGPU, what one kernel binding may see: `backend.maxTensorBytes`). */
 export class TensorLimitError extends ShapeError {
   override name = 'TensorLimitError';
 }

@@ -15,13 +15,29 @@ import { fromModelJson, type ModelDescription } from './tfjs-format.js';
 export interface Storage {
   /** Where it works, for the error when it does not ("Node", "a browser with IndexedDB"). */
   needs: string;
+  /** Whether this runtime has what the storage needs. */
   available(): boolean;
+  /** Stores the artifacts under `path` (the URL after its scheme). */
   save?(path: string, artifacts: ModelArtifacts): Promise<SaveResult>;
+  /** Reads the model saved under `path`; `url` is the whole URL, for messages and relative weights. */
   load?(path: string, url: string): Promise<ModelDescription>;
 }
 
 const storages = new Map<string, Storage>();
 
+/**
+ * Makes `scheme://` a place model.save and loadModel can use (the built-in
+ * storages register themselves this way; a later registration replaces one).
+ *
+ * @example
+ * const kept = new Map<string, ModelArtifacts>();
+ * registerStorage('memory', {
+ *   needs: 'nothing',
+ *   available: () => true,
+ *   save: async (path, a) => (kept.set(path, a), { location: `memory://${path}`, modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: 0, weightSpecsBytes: 0, weightDataBytes: a.weightData.byteLength } }),
+ * });
+ * await model.save('memory://best');
+ */
 export function registerStorage(scheme: string, storage: Storage): void {
   storages.set(scheme, storage);
 }
@@ -56,7 +72,9 @@ registerModelSaver(saveModelTo);
 /** Browser files picked by the user: model.json and its weights file(s). */
 export interface PickedFile {
   name: string;
+  /** The file's contents as text (model.json). */
   text(): Promise<string>;
+  /** The file's bytes (a weights file). */
   arrayBuffer(): Promise<ArrayBuffer>;
 }
 

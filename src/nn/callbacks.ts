@@ -17,7 +17,9 @@ export interface BatchLogs {
 /** The model a callback object is attached to, as far as callbacks need it. */
 export interface CallbackModel {
   stopTraining: boolean;
+  /** Copies of the weights, as Sequential.getWeights gives them. */
   getWeights(): Promise<Float32Array[]>;
+  /** Replaces the weights, as Sequential.setWeights does. */
   setWeights(weights: readonly Float32Array[]): void;
 }
 
@@ -32,6 +34,7 @@ export interface FitCallbacks {
   onBatchEnd?: (batch: number, logs: BatchLogs) => void | Promise<void>;
   /** Call onBatchEnd after every N batches (and after the last). Default 1. */
   onBatchEndEvery?: number;
+  /** After each epoch (0-based), with its loss and metrics (validation ones under val_); set model.stopTraining here to stop. */
   onEpochEnd?: (epoch: number, logs: EpochLogs) => void | Promise<void>;
   /** After the last epoch, once fit's buffers are released (the model may be compiled or disposed here). */
   onTrainEnd?: (history: History) => void | Promise<void>;
@@ -39,6 +42,7 @@ export interface FitCallbacks {
 
 /** A callback object, as TensorFlow.js's fit takes in an array; fit gives it the model first. */
 export interface CallbackObject extends Omit<FitCallbacks, 'onBatchEndEvery'> {
+  /** Called by fit before training with the model being trained. */
   setModel?(model: CallbackModel): void;
 }
 
@@ -176,6 +180,7 @@ export class EarlyStopping implements CallbackObject {
     this.restoreBestWeights = config.restoreBestWeights ?? false;
   }
 
+  /** Called by fit with the model whose stopTraining and weights it uses. */
   setModel(model: CallbackModel): void {
     this.model = model;
   }
@@ -192,6 +197,7 @@ export class EarlyStopping implements CallbackObject {
     this.best = this.baseline ?? (this.mode === 'min' ? Infinity : -Infinity);
   }
 
+  /** Compares the monitored figure with the best so far; stops training after `patience` epochs without improvement. */
   async onEpochEnd(epoch: number, logs: EpochLogs): Promise<void> {
     // Logs carry accuracy under its full name whichever spelling compile was given.
     const value = logs[this.monitor] ?? logs[this.monitor.replace(/acc$/, 'accuracy')];
@@ -220,7 +226,18 @@ export class EarlyStopping implements CallbackObject {
   }
 }
 
-/** Stops training when `monitor` stops improving; see EarlyStopping. */
+/**
+ * Stops training when `monitor` (default 'val_loss') has not improved for `patience` epochs, as Keras's `EarlyStopping`; `restoreBestWeights` goes back to the best epoch's weights. See {@link EarlyStopping}.
+ *
+ * @example
+ * ```ts
+ * await model.fit(x, y, {
+ *   epochs: 100,
+ *   validationSplit: 0.2,
+ *   callbacks: [earlyStopping({ monitor: 'val_loss', patience: 5, restoreBestWeights: true })],
+ * });
+ * ```
+ */
 export function earlyStopping(config: EarlyStoppingConfig = {}): EarlyStopping {
   return new EarlyStopping(config);
 }

@@ -41,6 +41,7 @@ export class History {
     return { ...h, ...this.metrics };
   }
 
+  /** Appends one epoch's logs (fit calls it; a custom training loop may too). */
   record(epoch: number, logs: EpochLogs): void {
     this.epoch.push(epoch);
     this.loss.push(logs.loss);

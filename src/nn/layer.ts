@@ -82,6 +82,7 @@ export interface BuiltLayer {
   readonly reshapeOnly: boolean;
   /** Reads the training step counter (dropout's mask). */
   readonly usesStep: boolean;
+  /** Records the layer's output for a batch (with its activation applied) and whatever its backward pass needs saved. */
   forward(a: ForwardArgs): ForwardResult;
   /** Writes the parameter gradients; returns the layer below's dZ when asked for it. */
   backward(a: BackwardArgs): Tensor | undefined;

@@ -63,7 +63,14 @@ function checkRate(where: string, rate: LearningRateSpec): LearningRateSpec {
   return rate;
 }
 
-/** Stochastic gradient descent, Keras defaults: learning rate 0.01, no momentum. */
+/**
+ * Stochastic gradient descent, Keras defaults: learning rate 0.01, no momentum. `'sgd'` in compile is `sgd()`.
+ *
+ * @example
+ * ```ts
+ * model.compile({ optimizer: sgd({ learningRate: 0.1, momentum: 0.9 }), loss: 'meanSquaredError' });
+ * ```
+ */
 export function sgd(config: SgdConfig = {}): Optimizer {
   const o = { kind: 'sgd' as const, learningRate: checkRate('sgd', config.learningRate ?? 0.01), momentum: config.momentum ?? 0 };
   checkHyper('sgd', 'momentum', o.momentum, 'unit');
@@ -83,7 +90,15 @@ function adamParts(where: string, config: AdamConfig) {
   return o;
 }
 
-/** Adam, Keras defaults: learning rate 0.001, β1 0.9, β2 0.999, ε 1e-7. */
+/**
+ * Adam, Keras defaults: learning rate 0.001, β1 0.9, β2 0.999, ε 1e-7. `'adam'` in compile is `adam()`; the learning rate may be a number, a schedule or a function of the epoch.
+ *
+ * @example
+ * ```ts
+ * model.compile({ optimizer: adam({ learningRate: 0.002 }), loss: 'categoricalCrossentropy' });
+ * model.compile({ optimizer: adam({ learningRate: (epoch) => 0.01 / (1 + epoch) }), loss: 'mse' });
+ * ```
+ */
 export function adam(config: AdamConfig = {}): Optimizer {
   return { kind: 'adam', ...adamParts('adam', config) };
 }
@@ -111,14 +126,28 @@ export interface ExponentialDecayConfig {
   staircase?: boolean;
 }
 
-/** lr = initial · decayRate^(step / decaySteps), computed on the device at every step (Keras's ExponentialDecay). */
+/**
+ * lr = initial · decayRate^(step / decaySteps), computed on the device at every step (Keras's ExponentialDecay).
+ *
+ * @example
+ * ```ts
+ * const optimizer = adam({ learningRate: exponentialDecay({ initialLearningRate: 0.01, decaySteps: 100, decayRate: 0.9 }) });
+ * ```
+ */
 export function exponentialDecay(config: ExponentialDecayConfig): LearningRateSchedule {
   const s = { kind: 'exponentialDecay' as const, ...config, staircase: config.staircase ?? false };
   checkSchedule('exponentialDecay', s);
   return s;
 }
 
-/** values[0] up to boundaries[0] steps, values[1] up to boundaries[1], …, the last value after (Keras's PiecewiseConstantDecay). */
+/**
+ * values[0] up to boundaries[0] steps, values[1] up to boundaries[1], …, the last value after (Keras's PiecewiseConstantDecay).
+ *
+ * @example
+ * ```ts
+ * sgd({ learningRate: piecewiseConstant({ boundaries: [100, 200], values: [0.1, 0.01, 0.001] }) });
+ * ```
+ */
 export function piecewiseConstant(config: { boundaries: readonly number[]; values: readonly number[] }): LearningRateSchedule {
   const s = { kind: 'piecewiseConstant' as const, boundaries: [...config.boundaries], values: [...config.values] };
   checkSchedule('piecewiseConstant', s);

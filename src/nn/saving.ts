@@ -33,6 +33,7 @@ export interface ModelArtifacts {
 
 /** Something that stores a model's artifacts itself (TensorFlow.js's IOHandler shape). */
 export interface SaveHandler {
+  /** Stores the model's topology, weight manifest and weights; model.save calls it with the artifacts and returns what it returns. */
   save(artifacts: ModelArtifacts): Promise<SaveResult>;
 }
 

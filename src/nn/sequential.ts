@@ -149,6 +149,7 @@ const INFERENCE_VALUES = 8 * 1024 * 1024;
 
 const isPositiveInteger = (n: unknown): n is number => typeof n === 'number' && Number.isInteger(n) && n > 0;
 
+/** A stack of layers, each feeding the next: Keras's and TensorFlow.js's Sequential model. Made by {@link sequential}; trained with {@link Sequential.compile | compile} and {@link Sequential.fit | fit}. */
 export class Sequential {
   readonly backend: Backend;
   readonly layers: readonly Layer[];
@@ -232,6 +233,7 @@ export class Sequential {
   get inputSize(): number {
     return sizeOf(this.inputShape);
   }
+  /** Values per sample out (the product of outputShape). */
   get outputSize(): number {
     return sizeOf(this.outputShape);
   }
@@ -286,6 +288,15 @@ export class Sequential {
 
   // ---- compile ---------------------------------------------------------------------------
 
+  /**
+   * Sets the optimizer, the loss and the metrics to train with (Keras's names and spellings are taken). Compiling again resets the optimizer's state; the weights stay.
+   *
+   * @example
+   * ```ts
+   * model.compile({ optimizer: 'adam', loss: 'binary_crossentropy', metrics: ['accuracy'] });
+   * model.compile({ optimizer: adam({ learningRate: 0.002 }), loss: 'categoricalCrossentropy' });
+   * ```
+   */
   compile(options: CompileOptions): void {
     this.checkNotFitting('compile');
     if (!options || typeof options !== 'object') throw new Error('compile: expected { optimizer, loss, metrics? }');
@@ -562,6 +573,20 @@ export class Sequential {
 
   // ---- fit -------------------------------------------------------------------------------
 
+  /**
+   * Trains the model on samples `x` and targets `y` (tensors, nested arrays or flat rows) for `epochs` passes in batches of `batchSize`, and returns the per-epoch loss and metrics. The data is uploaded once; each epoch is one GPU submission and one readback.
+   *
+   * @example
+   * ```ts
+   * const history = await model.fit(x, y, {
+   *   epochs: 5,
+   *   batchSize: 10,
+   *   validationSplit: 0.2,
+   *   callbacks: [earlyStopping({ monitor: 'val_loss', patience: 3 })],
+   * });
+   * console.log(history.loss, history.val_loss);
+   * ```
+   */
   async fit(x: DataInput, y: DataInput, options: FitOptions = {}): Promise<History> {
     this.checkNotFitting('fit');
     const c = this.requireCompiled('fit');
@@ -802,6 +827,13 @@ export class Sequential {
   /**
    * The model's outputs for every sample of x, as a [samples, ...outputShape]
    * tensor on the model's backend. It holds backend memory until disposed.
+   *
+   * @example
+   * ```ts
+   * const probabilities = await model.predict([[0.1, 0.2, 0.3, 0.4]]);
+   * console.log(await probabilities.array());
+   * probabilities.dispose();
+   * ```
    */
   async predict(x: DataInput): Promise<Tensor> {
     const m = await this.inputMatrix(x, 'predict');
@@ -825,7 +857,14 @@ export class Sequential {
     return outputs;
   }
 
-  /** Mean loss and accuracy over a data set. */
+  /**
+   * Mean loss and accuracy over a data set (and every other metric compile was given), without training.
+   *
+   * @example
+   * ```ts
+   * const { loss, accuracy } = await model.evaluate(testX, testY);
+   * ```
+   */
   async evaluate(x: DataInput, y: DataInput): Promise<EvaluateResult> {
     const c = this.requireCompiled('evaluate');
     const mx = await toMatrix(x, 'evaluate: x');
@@ -900,6 +939,7 @@ export class Sequential {
     return this.store.entries.map(({ name, shape }) => ({ name, shape }));
   }
 
+  /** Replaces every weight, in getWeights order and Keras's layouts (row-major); each array must have its weight's size. */
   setWeights(weights: readonly (Float32Array | readonly number[])[]): void {
     this.checkNotFitting('setWeights');
     const targets = this.store.entries;
@@ -923,6 +963,7 @@ export class Sequential {
 
   // ---- description -----------------------------------------------------------------------
 
+  /** The number of weights the model trains (kernels and biases of every layer). */
   countParams(): number {
     return this.store.entries.reduce((n, e) => n + e.size, 0);
   }
@@ -995,6 +1036,7 @@ export class TrainingOptimizer {
     private readonly setRate: (rate: number) => void,
   ) {}
 
+  /** Which optimizer: 'sgd', 'momentum', 'adam', 'adamw' or 'rmsprop'. */
   get kind(): Optimizer['kind'] {
     return this.current().kind;
   }
@@ -1029,7 +1071,18 @@ function identity(n: number): Float32Array {
   return Float32Array.from({ length: n }, (_, i) => i);
 }
 
-/** A stack of layers, each feeding the next. */
+/**
+ * A stack of layers, each feeding the next; the first layer needs `inputShape`. Give `backend` (from {@link getBackend}) to train on the GPU, and `seed` for reproducible weights, shuffles and dropout masks.
+ *
+ * @example
+ * ```ts
+ * const backend = await getBackend();
+ * const model = sequential([
+ *   dense({ units: 16, activation: 'relu', inputShape: [10] }),
+ *   dense({ units: 1, activation: 'sigmoid' }),
+ * ], { backend, seed: 42 });
+ * ```
+ */
 export function sequential(layers: readonly Layer[], options: SequentialOptions = {}): Sequential {
   return new Sequential(layers, options);
 }

@@ -15,6 +15,7 @@ export interface PoolStats {
   peakBytesAllocated: number;
 }
 
+/** Thrown when one GPU buffer would be larger than the adapter's `maxBufferSize`. */
 export class BufferLimitError extends Error {
   override name = 'BufferLimitError';
 }

@@ -15,6 +15,7 @@ export interface GpuContext {
   release(): void;
 }
 
+/** No WebGPU adapter could be had (no GPU, no software driver, or no `webgpu` package in Node); the message says why and what to install. `getBackend('cpu')` always works. */
 export class NoAdapterError extends Error {
   override name = 'NoAdapterError';
 }
@@ -84,7 +85,11 @@ async function loadDawn(): Promise<DawnModule> {
   try {
     return (await import(/* @vite-ignore */ specifier)) as DawnModule;
   } catch (e) {
-    throw new NoAdapterError(`webgpu: could not load Dawn's Node bindings (npm package 'webgpu'): ${(e as Error).message}`);
+    // Dawn (about 130 MB of native binaries) is an optional peer dependency, installed only by those who train on the GPU in Node.
+    if ((e as { code?: unknown }).code === 'ERR_MODULE_NOT_FOUND' && (e as Error).message.includes("'webgpu'")) {
+      throw new NoAdapterError("webgpu: the WebGPU backend in Node needs Dawn's bindings, the npm package 'webgpu', which is not installed: npm install webgpu (or use the cpu backend)");
+    }
+    throw new NoAdapterError(`webgpu: could not load Dawn's Node bindings (npm package 'webgpu'; npm install webgpu): ${(e as Error).message}`);
   }
 }
 

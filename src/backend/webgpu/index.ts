@@ -186,6 +186,16 @@ export class WebGpuBackend implements Backend {
    */
   readonly tuning: WebGpuTuning;
 
+  /**
+   * Opens a GPU device: the browser's `navigator.gpu`, or in Node Dawn's (the `webgpu` package), a hardware GPU first, then a software adapter.
+   *
+   * @throws NoAdapterError when there is no adapter, saying what to install.
+   * @example
+   * ```ts
+   * const gpu = await WebGpuBackend.create();
+   * console.log(gpu.adapterName, gpu.isSoftwareAdapter);
+   * ```
+   */
   static async create(tuning: WebGpuTuning = {}): Promise<WebGpuBackend> {
     return new WebGpuBackend(await acquireDevice(), tuning);
   }
@@ -206,6 +216,7 @@ export class WebGpuBackend implements Backend {
     this.tiled = tiledFor(ctx.isSoftware, this.limits);
   }
 
+  /** Counters since the backend was made: submissions, readbacks, dispatches, and the buffer pool's memory. */
   stats(): WebGpuStats {
     const p: PoolStats = this.pool.snapshot();
     return {

@@ -34,6 +34,7 @@ export interface SchedulerStats {
 
 export { DeviceLostError };
 
+/** A WebGPU validation error the device reported for submitted work (a bug, or a limit the adapter has): the message is the device's. */
 export class GpuValidationError extends Error {
   override name = 'GpuValidationError';
 }

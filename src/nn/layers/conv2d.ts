@@ -31,7 +31,7 @@ export interface Conv2dConfig {
   kernelRegularizer?: Regularizer;
   /** A penalty on the bias. */
   biasRegularizer?: Regularizer;
-  /** [height, width, channels]: required on the first layer of a model. */
+  /** The shape of one image, `[height, width, channels]`; required on the first layer of a model. */
   inputShape?: readonly number[];
   name?: string;
 }
@@ -53,6 +53,7 @@ export function imageShape(what: string, inputShape: Shape): [number, number, nu
   return inputShape as [number, number, number];
 }
 
+/** A 2-D convolution layer over NHWC images, its kernel `[kh, kw, in, filters]` as TensorFlow.js and Keras lay it out. Made by {@link conv2d}. */
 export class Conv2D implements Layer {
   readonly className = 'Conv2D';
   readonly defaultNamePrefix = 'conv2d';
@@ -150,7 +151,19 @@ export class Conv2D implements Layer {
   }
 }
 
-/** A 2-D convolution layer over NHWC images. */
+/**
+ * A 2-D convolution layer over NHWC images `[samples, height, width, channels]`: `filters` learned `kernelSize`×`kernelSize` windows slid over the image (`strides`, `padding: 'valid' | 'same'`), then `activation`.
+ *
+ * @example
+ * ```ts
+ * const cnn = sequential([
+ *   conv2d({ filters: 32, kernelSize: 3, activation: 'relu', inputShape: [28, 28, 1] }),
+ *   maxPooling2d({ poolSize: 2 }),
+ *   flatten(),
+ *   dense({ units: 10, activation: 'softmax' }),
+ * ]);
+ * ```
+ */
 export function conv2d(config: Conv2dConfig): Conv2D {
   return new Conv2D(config);
 }

@@ -11,7 +11,7 @@ export interface DenseConfig {
   units: number;
   /** Default 'linear'. */
   activation?: LayerActivation;
-  /** [inputs]: required on the first layer of a model. */
+  /** The shape of one sample, `[inputs]`; required on the first layer of a model. */
   inputShape?: readonly number[];
   /** Default true. */
   useBias?: boolean;
@@ -27,6 +27,7 @@ export interface DenseConfig {
   name?: string;
 }
 
+/** A dense (fully connected) layer, y = activation(x·W + b): TensorFlow.js's `tf.layers.dense`. Made by {@link dense}. */
 export class Dense implements Layer {
   readonly className = 'Dense';
   readonly defaultNamePrefix = 'dense';
@@ -136,7 +137,17 @@ export function initializerFromConfig(v: unknown, fallback: InitializerName): In
   return found ? found[0] : fallback;
 }
 
-/** A dense layer; checked here, so a bad layer fails where it is written. */
+/**
+ * A dense (fully connected) layer: `units` outputs, each a weighted sum of every input plus a bias, through `activation`. The config is checked here, so a bad layer fails where it is written.
+ *
+ * @example
+ * ```ts
+ * const model = sequential([
+ *   dense({ units: 16, activation: 'relu', inputShape: [10] }),
+ *   dense({ units: 1, activation: 'sigmoid' }),
+ * ]);
+ * ```
+ */
 export function dense(config: DenseConfig): Dense {
   return new Dense(config);
 }

@@ -15,6 +15,7 @@ export interface DropoutConfig {
   name?: string;
 }
 
+/** Inverted dropout. Made by {@link dropout}. */
 export class Dropout implements Layer {
   readonly className = 'Dropout';
   readonly defaultNamePrefix = 'dropout';
@@ -65,6 +66,14 @@ export class Dropout implements Layer {
   }
 }
 
+/**
+ * Inverted dropout: while training, zeroes each value with probability `rate` and scales the rest by 1 / (1 − rate), so no unit can be leaned on; outside `fit` it passes values through. The mask is a hash of (seed, step, element), the same on every backend.
+ *
+ * @example
+ * ```ts
+ * dropout({ rate: 0.5 });
+ * ```
+ */
 export function dropout(config: DropoutConfig): Dropout {
   return new Dropout(config);
 }

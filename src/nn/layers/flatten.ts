@@ -8,6 +8,7 @@ export interface FlattenConfig {
   name?: string;
 }
 
+/** Reshapes each sample to one row. Made by {@link flatten}. */
 export class Flatten implements Layer {
   readonly className = 'Flatten';
   readonly defaultNamePrefix = 'flatten';
@@ -44,6 +45,7 @@ export class Flatten implements Layer {
   }
 }
 
+/** Flattens each sample to one row, e.g. `[7, 7, 64]` to `[3136]`, so a dense layer can follow convolutions. A view of the same memory, not a copy. */
 export function flatten(config: FlattenConfig = {}): Flatten {
   return new Flatten(config);
 }

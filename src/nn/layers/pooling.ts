@@ -13,11 +13,12 @@ export interface Pooling2dConfig {
   strides?: number | readonly [number, number];
   /** Default 'valid'. */
   padding?: Padding;
-  /** [height, width, channels]: required on a model's first layer. */
+  /** The shape of one image, `[height, width, channels]`; required on a model's first layer. */
   inputShape?: readonly number[];
   name?: string;
 }
 
+/** A max or average pooling layer over NHWC images. Made by {@link maxPooling2d} and {@link averagePooling2d}. */
 export class Pooling2D implements Layer {
   readonly className: 'MaxPooling2D' | 'AveragePooling2D';
   readonly defaultNamePrefix: string;
@@ -80,7 +81,14 @@ export class Pooling2D implements Layer {
   }
 }
 
-/** Max pooling: the largest value of each window. */
+/**
+ * Max pooling: the largest value of each `poolSize` window (default 2, stepping by `strides`, default the window), halving the image at the defaults.
+ *
+ * @example
+ * ```ts
+ * maxPooling2d({ poolSize: 2 }); // [28, 28, 32] → [14, 14, 32]
+ * ```
+ */
 export function maxPooling2d(config: Pooling2dConfig = {}): Pooling2D {
   return new Pooling2D('max', config);
 }
