@@ -35,6 +35,7 @@ export { mnistSplit, oneHot, MNIST_PIXELS, MNIST_CLASSES, MNIST_SPLIT_SEED, MNIS
 export { toyDataset, TOY_DATASETS, type ToyName, type ToySet, type ToyOptions } from './datasets/toy.js';
 // Saving and loading: model.save(url) and loadModel(url) route by scheme; these imports register the storages.
 export { loadModel, registerStorage, type LoadOptions, type PickedFile, type Storage } from './io/storage.js';
-export { toArtifacts } from './io/artifacts.js';
+export { toArtifacts, toSafetensors } from './io/artifacts.js';
+export type { SafetensorsLayout } from './io/safetensors.js';
 import './io/browser.js';
 import './io/http.js';

@@ -6,6 +6,7 @@ import { parseLayers, type LayerSpec } from '../nn/spec.js';
 import { MODEL_PRESETS, type ModelPreset } from './presets.js';
 import { TOY_DATASETS } from '../datasets/toy.js';
 import type { TaskKind } from './data.js';
+import { SAFETENSORS_LAYOUTS, type SafetensorsLayout } from '../io/safetensors.js';
 
 /** Bad command-line input: printed as one line, exit code 2. */
 export class UsageError extends Error {
@@ -59,6 +60,13 @@ export const OPTIONS: Record<string, OptionSpec> = {
   predict: { kind: 'string', value: 'FILE.csv', help: 'predict for the rows of a CSV of features (header row)' },
   output: { kind: 'string', value: 'FILE.csv', help: 'write --predict results here instead of standard output (with --load and no --data: only predict)' },
   export: { kind: 'string', value: 'safetensors FILE', help: 'also write the weights as safetensors' },
+  'safetensors-layout': {
+    kind: 'string',
+    value: 'LAYOUT',
+    default: 'pytorch',
+    help: "--export's layout: pytorch (the equivalent torch.nn.Sequential's state_dict) or keras (dense_1.kernel [in, out])",
+    choices: SAFETENSORS_LAYOUTS,
+  },
   json: { kind: 'flag', help: 'one JSON object per epoch on standard output, for scripts' },
   help: { kind: 'flag', help: 'show this help' },
 };
@@ -162,6 +170,7 @@ export interface TrainConfig {
   predict: string | undefined;
   output: string | undefined;
   exportFile: string | undefined;
+  safetensorsLayout: SafetensorsLayout;
   json: boolean;
 }
 
@@ -174,6 +183,7 @@ export function trainConfig(p: ParsedArgs): TrainConfig {
   if (mode && batch !== undefined && mode !== 'minibatch') {
     throw new UsageError(`--mode ${mode} fixes the batch size (${mode === 'sgd' ? '1' : 'all samples'}); drop --batch-size or use --mode minibatch`);
   }
+  if (v.has('safetensors-layout') && !p.exportFile) throw new UsageError('--safetensors-layout is the layout of --export safetensors FILE; give --export too');
   if (get<boolean>('no-save') && v.has('save')) throw new UsageError('--save and --no-save contradict each other');
   if (v.has('output') && !v.has('predict')) throw new UsageError('--output names where --predict writes; give --predict FILE.csv too');
   if (v.has('load') && (v.has('layers') || v.has('model'))) throw new UsageError('--layers and --model build a new model; --load loads one: give one or the other');
@@ -211,6 +221,7 @@ export function trainConfig(p: ParsedArgs): TrainConfig {
     predict: get<string>('predict'),
     output: get<string>('output'),
     exportFile: p.exportFile,
+    safetensorsLayout: (get<string>('safetensors-layout') ?? 'pytorch') as SafetensorsLayout,
     json: get<boolean>('json') ?? false,
   };
 }

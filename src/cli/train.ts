@@ -279,9 +279,9 @@ export async function finish(p: Prepared, c: TrainConfig): Promise<{ fields: Rec
   }
   if (c.exportFile) {
     const target = c.exportFile;
-    const file = await writing('--export', () => exportSafetensors(p.model, target, { force: c.force }));
+    const file = await writing('--export', () => exportSafetensors(p.model, target, { force: c.force, layout: c.safetensorsLayout }));
     fields.exported = file;
-    lines.push(`exported: ${file} (safetensors)`);
+    lines.push(`exported: ${file} (safetensors, ${c.safetensorsLayout === 'pytorch' ? "PyTorch's layout: the state_dict of the equivalent torch.nn.Sequential" : "Keras's names and layouts"})`);
   }
   if (p.predictRows) {
     const out = await p.model.predict(tensorOf(p.predictRows.x, p.predictRows.rows, p.task.inputs));

@@ -5,6 +5,7 @@ import type { Backend } from '../backend/backend.js';
 import type { ModelArtifacts, SaveResult } from '../nn/saving.js';
 import type { Sequential } from '../nn/sequential.js';
 import { describeModel, modelFromDescription } from './model-io.js';
+import { safetensorsOf, type SafetensorsLayout } from './safetensors.js';
 import { fromModelJson, toModelJson, weightsBytes, type ModelDescription, type ModelJson } from './tfjs-format.js';
 
 export const GENERATED_BY = 'webgpu-train 0.1.0';
@@ -93,4 +94,18 @@ export function modelFrom(d: ModelDescription, backend: Backend, where: string):
     }
   }
   return model;
+}
+
+/**
+ * The model's weights as a safetensors file's bytes: by default in PyTorch's
+ * layout, the state_dict of the equivalent torch.nn.Sequential (names
+ * '0.weight', …; Linear [out, in], Conv2d [out, in, kh, kw]; its metadata's
+ * torch_modules lists the modules), or with 'keras' Keras's names and layouts.
+ *
+ * @example
+ * const bytes = await toSafetensors(model);               // torch: model.load_state_dict(load_file(path))
+ * const keras = await toSafetensors(model, 'keras');      // dense_1.kernel [in, out], …
+ */
+export async function toSafetensors(model: Sequential, layout: SafetensorsLayout = 'pytorch'): Promise<Uint8Array> {
+  return safetensorsOf(await describeModel(model), layout, GENERATED_BY);
 }

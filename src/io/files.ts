@@ -10,7 +10,7 @@ import { basename, dirname, isAbsolute, join, posix, relative, resolve, sep, win
 import type { Backend } from '../backend/backend.js';
 import type { Sequential } from '../nn/sequential.js';
 import { describeModel, modelFromDescription } from './model-io.js';
-import { encodeSafetensors } from './safetensors.js';
+import { safetensorsOf, type SafetensorsLayout } from './safetensors.js';
 import { fromModelJson, ModelFormatError, toModelJson, weightsBytes, WEIGHTS_FILE, type ModelDescription } from './tfjs-format.js';
 
 import { GENERATED_BY } from './artifacts.js';
@@ -294,13 +294,9 @@ export function writeFileAtomic(file: string, bytes: Uint8Array | string, option
   return target;
 }
 
-/** Writes the weights as safetensors, names like dense_1.kernel, shapes as Keras has them. */
-export async function exportSafetensors(model: Sequential, file: string, options: { force?: boolean } = {}): Promise<string> {
-  const d = await describeModel(model);
-  const bytes = encodeSafetensors(
-    d.weights.map((w) => ({ name: w.name.replace('/', '.'), shape: w.shape, values: w.values })),
-    { format: 'pt', generated_by: GENERATED_BY },
-  );
+/** Writes the weights as safetensors, in PyTorch's layout (default) or Keras's: see safetensors.ts. */
+export async function exportSafetensors(model: Sequential, file: string, options: { force?: boolean; layout?: SafetensorsLayout } = {}): Promise<string> {
+  const bytes = safetensorsOf(await describeModel(model), options.layout ?? 'pytorch', GENERATED_BY);
   return writeFileAtomic(file, bytes, options);
 }
 

@@ -1,6 +1,21 @@
 // safetensors: an 8-byte little-endian header length, a JSON header
 // {name: {dtype, shape, data_offsets: [begin, end]}, __metadata__?}, then the
 // row-major tensor bytes. PyTorch and Hugging Face tools read it.
+//
+// Two layouts of a model's weights:
+// - 'pytorch': the state_dict of the equivalent torch.nn.Sequential, which
+//   load_state_dict accepts as written. That Sequential has one module per
+//   layer (Linear, Conv2d, MaxPool2d, AvgPool2d, Flatten, Dropout) followed by
+//   one per activation that is not linear (ReLU, Sigmoid, Tanh, Softmax(dim=1)),
+//   so names are '<module index>.weight' / '.bias'. Linear weights are
+//   [out, in], Conv2d weights [out, in, kh, kw]; the model takes NCHW images,
+//   so the first Linear after a Flatten of feature maps has its columns put in
+//   channel-major order (c, h, w) where Keras flattens NHWC (h, w, c): the torch
+//   model computes the same function. The metadata's 'torch_modules' lists the
+//   modules.
+// - 'keras': Keras's names and layouts (dense_1.kernel [in, out], conv kernels
+//   [kh, kw, in, out]), as model.json and weights.bin hold them.
+import { layersOf, type ModelDescription } from './tfjs-format.js';
 
 export interface NamedTensor {
   name: string;
@@ -55,4 +70,73 @@ export function decodeSafetensors(bytes: Uint8Array): { tensors: NamedTensor[]; 
     tensors.push({ name, shape: e.shape, values });
   }
   return { tensors, metadata };
+}
+
+export type SafetensorsLayout = 'pytorch' | 'keras';
+export const SAFETENSORS_LAYOUTS: readonly SafetensorsLayout[] = ['pytorch', 'keras'];
+
+const TORCH_ACTIVATIONS: Record<string, string> = { relu: 'ReLU()', sigmoid: 'Sigmoid()', tanh: 'Tanh()', softmax: 'Softmax(dim=1)' };
+
+/** A model's weights as a safetensors file, in the layout asked for (see the top of this file). */
+export function safetensorsOf(d: ModelDescription, layout: SafetensorsLayout, generatedBy: string): Uint8Array {
+  if (layout === 'keras') {
+    const tensors = d.weights.map((w) => ({ name: w.name.replace('/', '.'), shape: w.shape, values: w.values }));
+    return encodeSafetensors(tensors, { format: 'keras', layout: 'keras', generated_by: generatedBy });
+  }
+  const { inputShapes } = layersOf(d, 'safetensors');
+  const tensors: NamedTensor[] = [];
+  const modules: string[] = [];
+  let w = 0;
+  // The shape a Flatten took, while no layer since has changed the order of its values.
+  let flattened: number[] | undefined;
+  d.layers.forEach((l, i) => {
+    const input = inputShapes[i]!;
+    const c = l.config;
+    const activation = typeof c.activation === 'string' ? c.activation : 'linear';
+    const useBias = c.use_bias !== false;
+    const index = modules.length;
+    if (l.className === 'Dense') {
+      const kernel = d.weights[w++]!;
+      const [inputs, units] = kernel.shape as [number, number];
+      const weight = new Float32Array(inputs * units);
+      // torch column j (c, h, w order after an NCHW flatten) is Keras row k (h, w, c order).
+      const row = flattened && flattened.length === 3 ? nhwcIndexOf(flattened) : (j: number) => j;
+      for (let u = 0; u < units; u++) for (let j = 0; j < inputs; j++) weight[u * inputs + j] = kernel.values[row(j) * units + u]!;
+      tensors.push({ name: `${index}.weight`, shape: [units, inputs], values: weight });
+      if (useBias) tensors.push({ name: `${index}.bias`, shape: [units], values: d.weights[w++]!.values });
+      modules.push(`Linear(${inputs}, ${units}${useBias ? '' : ', bias=False'})`);
+      flattened = undefined;
+    } else if (l.className === 'Conv2D') {
+      const kernel = d.weights[w++]!;
+      const [kh, kw, cin, cout] = kernel.shape as [number, number, number, number];
+      const weight = new Float32Array(kernel.values.length);
+      for (let o = 0; o < cout; o++)
+        for (let ci = 0; ci < cin; ci++)
+          for (let y = 0; y < kh; y++) for (let x = 0; x < kw; x++) weight[((o * cin + ci) * kh + y) * kw + x] = kernel.values[((y * kw + x) * cin + ci) * cout + o]!;
+      tensors.push({ name: `${index}.weight`, shape: [cout, cin, kh, kw], values: weight });
+      if (useBias) tensors.push({ name: `${index}.bias`, shape: [cout], values: d.weights[w++]!.values });
+      const strides = Array.isArray(c.strides) ? c.strides : [1, 1];
+      modules.push(`Conv2d(${cin}, ${cout}, (${kh}, ${kw}), stride=(${strides.join(', ')}), padding='${String(c.padding ?? 'valid')}'${useBias ? '' : ', bias=False'})`);
+    } else if (l.className === 'MaxPooling2D' || l.className === 'AveragePooling2D') {
+      modules.push(`${l.className === 'MaxPooling2D' ? 'MaxPool2d' : 'AvgPool2d'}(${JSON.stringify(c.pool_size ?? [2, 2])})`);
+    } else if (l.className === 'Flatten') {
+      modules.push('Flatten()');
+      flattened = input;
+    } else if (l.className === 'Dropout') {
+      modules.push(`Dropout(${Number(c.rate)})`);
+    } else {
+      throw new Error(`safetensors: no PyTorch module for a ${l.className} layer; use the keras layout`);
+    }
+    if (TORCH_ACTIVATIONS[activation]) modules.push(TORCH_ACTIVATIONS[activation]!);
+  });
+  return encodeSafetensors(tensors, { format: 'pt', layout: 'pytorch', torch_modules: modules.join(', '), generated_by: generatedBy });
+}
+
+/** For features flattened from [h, w, c]: the NHWC index (Keras's order) of NCHW index j (torch's). */
+function nhwcIndexOf([h, w, c]: number[]): (j: number) => number {
+  return (j) => {
+    const ch = Math.floor(j / (h! * w!));
+    const pixel = j % (h! * w!);
+    return pixel * c! + ch;
+  };
 }

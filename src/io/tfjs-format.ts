@@ -99,9 +99,11 @@ function sampleShape(v: unknown): number[] | undefined {
  * its input to learn its parameters' shapes. Throws ModelFormatError naming
  * the file and the layer.
  */
-export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, where: string): { layers: Layer[]; weightShapes: number[][] } {
+export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, where: string): { layers: Layer[]; weightShapes: number[][]; inputShapes: number[][] } {
   const layers: Layer[] = [];
   const weightShapes: number[][] = [];
+  /** What each layer takes, one sample's shape. */
+  const inputShapes: number[][] = [];
   let shape: readonly number[] = d.inputShape;
   d.layers.forEach((l, i) => {
     const make = LAYER_CLASSES[l.className];
@@ -111,6 +113,7 @@ export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, whe
     try {
       const layer = make({ ...l.config, name: l.name }, `layer '${l.name}'`);
       const built = layer.build(shape, l.name, { seed: 0, index: i });
+      inputShapes.push([...shape]);
       for (const p of built.params) weightShapes.push([...p.shape]);
       shape = built.outputShape;
       layers.push(layer);
@@ -119,7 +122,7 @@ export function layersOf(d: Pick<ModelDescription, 'inputShape' | 'layers'>, whe
       throw new ModelFormatError(`${where}: layer ${i + 1} ('${l.name}', ${l.className}): ${(e as Error).message}`);
     }
   });
-  return { layers, weightShapes };
+  return { layers, weightShapes, inputShapes };
 }
 
 /** Where the weight shards come from: their sizes first (checked against what the layers need), then their bytes. */

@@ -2,7 +2,9 @@
 // TensorFlow.js layers format that TensorFlow.js loads and predicts the same
 // with, and a CNN saved by TensorFlow.js that we load; and one model builder
 // for every entry point (a 3-class CSV with squared error gets 3 outputs);
-// safetensors export of the same weights.
+// safetensors export of the same weights, in PyTorch's layout: an NCHW
+// forward pass written here from those tensors alone, the way the equivalent
+// torch.nn.Sequential computes, predicts what our model predicted.
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -42,10 +44,48 @@ async function tfjsLoad(modelDir: string): Promise<tf.LayersModel> {
   );
 }
 
+type Maps = number[][][]; // [channel][row][column]
+const byName = (tensors: { name: string; values: Float32Array }[]) => new Map(tensors.map((t) => [t.name, t.values]));
+
+/** torch.nn.Conv2d with weight [out, in, k, k], stride 1, zero padding `pad`, then ReLU. */
+function conv2dRelu(x: Maps, w: Float32Array, b: Float32Array, k: number, pad: number): Maps {
+  const [cin, h, wd] = [x.length, x[0]!.length, x[0]![0]!.length];
+  const cout = b.length;
+  const [oh, ow] = [h + 2 * pad - k + 1, wd + 2 * pad - k + 1];
+  return Array.from({ length: cout }, (_, o) =>
+    Array.from({ length: oh }, (_, i) =>
+      Array.from({ length: ow }, (_, j) => {
+        let s = b[o]!;
+        for (let c = 0; c < cin; c++)
+          for (let u = 0; u < k; u++)
+            for (let v = 0; v < k; v++) {
+              const [y, z] = [i + u - pad, j + v - pad];
+              if (y >= 0 && y < h && z >= 0 && z < wd) s += w[((o * cin + c) * k + u) * k + v]! * x[c]![y]![z]!;
+            }
+        return Math.max(s, 0);
+      }),
+    ),
+  );
+}
+
+/** MaxPool2d(2) or AvgPool2d(2). */
+const pool2 = (x: Maps, kind: 'max' | 'avg'): Maps =>
+  x.map((m) =>
+    Array.from({ length: Math.floor(m.length / 2) }, (_, i) =>
+      Array.from({ length: Math.floor(m[0]!.length / 2) }, (_, j) => {
+        const v = [m[2 * i]![2 * j]!, m[2 * i]![2 * j + 1]!, m[2 * i + 1]![2 * j]!, m[2 * i + 1]![2 * j + 1]!];
+        return kind === 'max' ? Math.max(...v) : v.reduce((a, b) => a + b, 0) / 4;
+      }),
+    ),
+  );
+
+/** torch.nn.Linear: weight [out, in]. */
+const linear = (x: number[], w: Float32Array, b: Float32Array) => Array.from(b, (bias, o) => x.reduce((s, v, j) => s + v * w[o * x.length + j]!, bias));
+
 function closeTo(ours: number[][], theirs: Float32Array, classes: number, what: string): void {
   let worst = 0;
   ours.forEach((row, r) => row.forEach((p, k) => (worst = Math.max(worst, Math.abs(p - theirs[r * classes + k]!)))));
-  console.log(`${what}: largest |ours − TensorFlow.js| over ${ours.length}×${classes} probabilities: ${worst.toExponential(2)}`);
+  console.log(`${what}: largest |ours − theirs| over ${ours.length}×${classes} probabilities: ${worst.toExponential(2)}`);
   // --predict prints 6 decimals; the models agree far closer than that.
   expect(worst).toBeLessThan(1e-5);
 }
@@ -56,24 +96,37 @@ describe('the command line and convolutional networks', () => {
     const tensorsFile = join(dir, 'cnn.safetensors');
     const r = await runCli(['--layers', 'conv4x3,maxpool2,conv4x3same,avgpool2,16', '--epochs', '1', '--save', modelDir, '--export', 'safetensors', tensorsFile, '--backend', backend]);
     expect(r.code, r.stderr).toBe(0);
-    // safetensors: the same weights, conv kernels [height, width, in, filters] as Keras has them.
-    const { tensors } = decodeSafetensors(new Uint8Array(readFileSync(tensorsFile)));
+    // safetensors in PyTorch's layout: the state_dict of the equivalent nn.Sequential.
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(tensorsFile)));
     expect(tensors.map((t) => [t.name, t.shape])).toEqual([
-      ['conv2d_1.kernel', [3, 3, 1, 4]],
-      ['conv2d_1.bias', [4]],
-      ['conv2d_2.kernel', [3, 3, 4, 4]],
-      ['conv2d_2.bias', [4]],
-      ['dense_1.kernel', [144, 16]],
-      ['dense_1.bias', [16]],
-      ['dense_2.kernel', [16, 10]],
-      ['dense_2.bias', [10]],
+      ['0.weight', [4, 1, 3, 3]],
+      ['0.bias', [4]],
+      ['3.weight', [4, 4, 3, 3]],
+      ['3.bias', [4]],
+      ['7.weight', [16, 144]],
+      ['7.bias', [16]],
+      ['9.weight', [10, 16]],
+      ['9.bias', [10]],
     ]);
-    const bin = readFileSync(join(modelDir, 'weights.bin'));
-    expect(Array.from(tensors.flatMap((t) => Array.from(t.values)))).toEqual(Array.from(new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength))));
+    expect(metadata.torch_modules).toBe(
+      "Conv2d(1, 4, (3, 3), stride=(1, 1), padding='valid'), ReLU(), MaxPool2d([2,2]), Conv2d(4, 4, (3, 3), stride=(1, 1), padding='same'), ReLU(), AvgPool2d([2,2]), Flatten(), Linear(144, 16), ReLU(), Linear(16, 10), Softmax(dim=1)",
+    );
     expect(r.stdout).toContain('model: 28×28×1 → conv 4 3×3 relu → maxpool 2×2 → conv 4 3×3 same relu → avgpool 2×2 → flatten → 16 relu → 10 softmax');
     const out = join(dir, 'cnn.csv');
     const p = await runCli(['--load', modelDir, '--predict', join(dir, 'digits.csv'), '--output', out, '--backend', backend]);
     expect(p.code, p.stderr).toBe(0);
+    // That Sequential, run in NCHW from the exported tensors alone, predicts what we did.
+    const t = byName(tensors);
+    const torch = digits.map((d) => {
+      const image: Maps = [Array.from({ length: 28 }, (_, i) => d.slice(i * 28, (i + 1) * 28))];
+      const a = pool2(conv2dRelu(image, t.get('0.weight')!, t.get('0.bias')!, 3, 0), 'max');
+      const flat = pool2(conv2dRelu(a, t.get('3.weight')!, t.get('3.bias')!, 3, 1), 'avg').flat(2);
+      const logits = linear(linear(flat, t.get('7.weight')!, t.get('7.bias')!).map((v) => Math.max(v, 0)), t.get('9.weight')!, t.get('9.bias')!);
+      const m = Math.max(...logits);
+      const e = logits.map((v) => Math.exp(v - m));
+      return e.map((v) => v / e.reduce((x, y) => x + y, 0));
+    });
+    closeTo(probabilities(out), Float32Array.from(torch.flat()), 10, 'the exported PyTorch-layout weights, run as torch.nn.Sequential in NCHW');
     const model = await tfjsLoad(modelDir);
     expect(model.layers.map((l) => l.getClassName())).toEqual(['Conv2D', 'MaxPooling2D', 'Conv2D', 'AveragePooling2D', 'Flatten', 'Dense', 'Dense']);
     const theirs = (await (model.predict(tf.tensor4d(digits.flat(), [5, 28, 28, 1])) as tf.Tensor).data()) as Float32Array;

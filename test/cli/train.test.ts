@@ -80,18 +80,40 @@ describe('webgpu-train train', () => {
     console.log(`predictions, ours vs TensorFlow.js: ${ours.map((p, i) => `${p.toFixed(5)}/${theirs[i]!.toFixed(5)}`).join(' ')}`);
   });
 
-  it('the safetensors file holds the same weights under dense_N.kernel / dense_N.bias', () => {
+  it("the safetensors file is the torch.nn.Sequential's state_dict: Linear weights [out, in], the Keras kernels transposed", () => {
     const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(tensorsFile)));
+    expect(tensors.map((t) => [t.name, t.shape])).toEqual([
+      ['0.weight', [8, 2]],
+      ['0.bias', [8]],
+      ['2.weight', [1, 8]],
+      ['2.bias', [1]],
+    ]);
+    expect(metadata).toMatchObject({ format: 'pt', layout: 'pytorch', torch_modules: 'Linear(2, 8), ReLU(), Linear(8, 1), Sigmoid()' });
+    const bin = readFileSync(join(modelDir, 'weights.bin'));
+    const keras = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
+    // weights.bin: kernel 1 [2, 8], bias 1 [8], kernel 2 [8, 1], bias 2 [1].
+    const w0 = tensors[0]!.values;
+    for (let u = 0; u < 8; u++) for (let j = 0; j < 2; j++) expect(w0[u * 2 + j]).toBe(keras[j * 8 + u]);
+    expect(Array.from(tensors[1]!.values)).toEqual(Array.from(keras.subarray(16, 24)));
+    expect(Array.from(tensors[2]!.values)).toEqual(Array.from(keras.subarray(24, 32)));
+    expect(Array.from(tensors[3]!.values)).toEqual(Array.from(keras.subarray(32, 33)));
+  });
+
+  it('--safetensors-layout keras keeps Keras names and layouts, and says so', async () => {
+    const file = join(dir, 'keras.safetensors');
+    const r = await runCli(['--load', modelDir, '--data', 'xor', '--epochs', '1', '--no-save', '--export', 'safetensors', file, '--safetensors-layout', 'keras', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    const { tensors, metadata } = decodeSafetensors(new Uint8Array(readFileSync(file)));
     expect(tensors.map((t) => [t.name, t.shape])).toEqual([
       ['dense_1.kernel', [2, 8]],
       ['dense_1.bias', [8]],
       ['dense_2.kernel', [8, 1]],
       ['dense_2.bias', [1]],
     ]);
-    expect(metadata.format).toBe('pt');
-    const bin = readFileSync(join(modelDir, 'weights.bin'));
-    const all = new Float32Array(bin.buffer.slice(bin.byteOffset, bin.byteOffset + bin.byteLength));
-    expect(Array.from(tensors.flatMap((t) => Array.from(t.values)))).toEqual(Array.from(all));
+    expect(metadata).toMatchObject({ format: 'keras', layout: 'keras' });
+    const bad = await runCli(['--data', 'xor', '--no-save', '--safetensors-layout', 'keras']);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr.trim()).toBe('webgpu-train: --safetensors-layout is the layout of --export safetensors FILE; give --export too');
   });
 
   it('loads a Dense Sequential saved by TensorFlow.js itself', async () => {
