@@ -9,6 +9,7 @@ import { helpText, parseArgs, trainConfig, UsageError, type TrainConfig } from '
 import { Reporter, writeTo } from './progress.js';
 import { removeTemporaries } from '../io/files.js';
 import { finish, prepare, run } from './train.js';
+import { superviseDawnOutput } from './supervisor.js';
 import type { Sequential } from '../nn/sequential.js';
 import { describeOptimizer as describeOptimizerOf, type Optimizer } from '../nn/optimizers.js';
 
@@ -260,8 +261,10 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
 }
 
-// Whatever way the process ends, no temporary file of ours stays behind.
-process.on('exit', removeTemporaries);
-main(process.argv.slice(2)).then((code) => {
-  process.exitCode = code;
-});
+if (!superviseDawnOutput()) {
+  // Whatever way the process ends, no temporary file of ours stays behind.
+  process.on('exit', removeTemporaries);
+  main(process.argv.slice(2)).then((code) => {
+    process.exitCode = code;
+  });
+}

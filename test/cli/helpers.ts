@@ -15,20 +15,20 @@ export interface CliResult {
   stderr: string;
 }
 
-/** Dawn's harmless adapter-probe warnings, which are not the CLI's output. */
-export function withoutDawnNoise(stderr: string): string {
+/** Standard error without blank lines. Dawn's own lines are not filtered here: the CLI must drop them itself. */
+export function nonEmptyLines(stderr: string): string {
   return stderr
     .split('\n')
-    .filter((l) => !/Warning: |While initializing adapter|InitializeImpl|artificially reduced/.test(l) && l.trim() !== '')
+    .filter((l) => l.trim() !== '')
     .join('\n');
 }
 
 /** What onStdout can do to the running CLI: send it a signal, or close its standard output (as `| head -1` does). */
 export type CliControl = (chunk: string, kill: (signal: NodeJS.Signals) => void, closeStdout: () => void) => void;
 
-export function runCli(args: string[], options: { cwd?: string; onStdout?: CliControl } = {}): Promise<CliResult> {
+export function runCli(args: string[], options: { cwd?: string; onStdout?: CliControl; env?: Record<string, string> } = {}): Promise<CliResult> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? root, env: { ...process.env, FORCE_COLOR: '0' } });
+    const child = spawn(process.execPath, [cli, ...args], { cwd: options.cwd ?? root, env: { ...process.env, FORCE_COLOR: '0', ...options.env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => {
@@ -41,6 +41,6 @@ export function runCli(args: string[], options: { cwd?: string; onStdout?: CliCo
     });
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr: withoutDawnNoise(stderr) }));
+    child.on('close', (code) => done({ code, stdout, stderr: nonEmptyLines(stderr) }));
   });
 }

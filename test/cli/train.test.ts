@@ -10,6 +10,7 @@ import * as tf from '@tensorflow/tfjs';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { decodeSafetensors } from '../../src/io/safetensors.js';
 import { OPTIONS } from '../../src/cli/options.js';
+import { isDawnLine } from '../../src/cli/supervisor.js';
 import { buildCli, runCli } from './helpers.js';
 import { hasGpu } from '../helpers/gpu.js';
 import { gpuRequired } from '../helpers/required.js';
@@ -399,6 +400,24 @@ describe('the task the labels make', () => {
     expect(r.stdout).toMatch(/^task: binary \(from the model's sigmoid output\)$/m);
     expect(r.stdout).not.toMatch(/MNIST|accuracy|loss \d/);
     expect(readPredictions(out)).toHaveLength(points.length);
+  });
+});
+
+describe('standard error', () => {
+  it("holds only our lines on WebGPU: Dawn's adapter-probe warnings are kept out (WEBGPU_TRAIN_DAWN_LOG=1 shows them)", async (ctx) => {
+    if (backend !== 'webgpu') return ctx.skip('no WebGPU adapter here');
+    const args = ['--data', 'xor', '--epochs', '1', '--no-save', '--json', '--backend', 'webgpu'];
+    const r = await runCli(args);
+    expect(r.code, r.stderr).toBe(0);
+    const lines = r.stderr.split('\n');
+    expect(lines[0]).toMatch(/^backend: webgpu · adapter: /);
+    expect(lines.filter(isDawnLine)).toEqual([]);
+    // The same run with Dawn's lines shown: the software adapter's probe prints some, so the check above can fail.
+    const raw = await runCli(args, { env: { WEBGPU_TRAIN_DAWN_LOG: '1' } });
+    expect(raw.code).toBe(0);
+    const dawn = raw.stderr.split('\n').filter(isDawnLine);
+    console.log(`Dawn's lines kept out of standard error: ${dawn.length} (${dawn[0] ?? 'none'})`);
+    if (gpuRequired) expect(dawn.length).toBeGreaterThan(0);
   });
 });
 
