@@ -7,7 +7,7 @@ import { loadMnist } from '../datasets/mnist-node.js';
 import { MNIST_CLASSES, MNIST_PIXELS } from '../datasets/mnist.js';
 import { TOY_DATASETS, toyDataset, type ToyName } from '../datasets/toy.js';
 import { outputLayerFor, targetsFor, type Task as ModelTask } from '../nn/spec.js';
-import { UsageError } from './options.js';
+import { closest, UsageError } from './options.js';
 
 export type TaskKind = ModelTask['kind'];
 export const TASK_KINDS: readonly TaskKind[] = ['binary', 'multiclass', 'regression'];
@@ -140,7 +140,8 @@ export function loadTask(data: string, options: DataOptions): Task {
     };
   }
   if (!data.toLowerCase().endsWith('.csv')) {
-    throw new UsageError(`--data: '${data}' is not a data set name (mnist, ${TOY_DATASETS.join(', ')}) or a .csv file`);
+    const guess = closest(data, ['mnist', ...TOY_DATASETS]);
+    throw new UsageError(`--data: '${data}' is not a data set name (mnist, ${TOY_DATASETS.join(', ')}) or a .csv file${guess ? `; did you mean ${guess}?` : ''}`);
   }
   let text: string;
   try {

@@ -115,6 +115,13 @@ async function train(c: TrainConfig, reporter: Reporter): Promise<number> {
         `(${p.model.countParams().toLocaleString('en-US')} parameters) · ${p.loss}` +
         (p.predictOnly ? '' : ` · ${describeOptimizer(p)} · ${describeBatch(p.batchSize, p.train.rows)}`),
     );
+    if (p.normalization) {
+      reporter.info(
+        p.normalization.from === 'training rows'
+          ? `normalize: each feature standardized with the mean and standard deviation of the ${p.train.rows} training rows (saved with the model)`
+          : 'normalize: each feature standardized with the statistics saved with the loaded model',
+      );
+    }
     if (c.load) reporter.info(`loaded: ${c.load}${p.predictOnly ? ', predicting' : p.trains ? `, training ${p.epochs} more epochs` : ', evaluating'}`);
     if (p.save) reporter.info(`save: ${p.save.dir}${p.trains ? ' (when training ends)' : ''}`);
     const s = stop!;

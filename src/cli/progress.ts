@@ -21,6 +21,18 @@ export function writeTo(stream: NodeJS.WritableStream, text: string): void {
   s.write(text);
 }
 
+/** "samplesPerSecond" → "samples_per_second": --json speaks Keras's log style (val_loss) throughout. */
+export function snakeCase(key: string): string {
+  return key.replace(/[A-Z]/g, (c) => `_${c.toLowerCase()}`).replace(/-/g, '_');
+}
+
+/** A value with every object key in snake_case, at every depth. */
+export function snakeKeys(value: unknown): unknown {
+  if (Array.isArray(value)) return value.map(snakeKeys);
+  if (value === null || typeof value !== 'object' || ArrayBuffer.isView(value)) return value;
+  return Object.fromEntries(Object.entries(value).map(([k, v]) => [snakeCase(k), snakeKeys(v)]));
+}
+
 export class Reporter {
   private bar: cliProgress.SingleBar | undefined;
   private readonly live: boolean;
@@ -70,7 +82,7 @@ export class Reporter {
     this.bar = undefined;
     if (this.json) {
       const { epoch, ...rest } = r;
-      writeTo(this.out, `${JSON.stringify({ epoch: epoch + 1, ...rest })}\n`);
+      writeTo(this.out, `${JSON.stringify(snakeKeys({ epoch: epoch + 1, ...rest }))}\n`);
       return;
     }
     const parts = [`epoch ${String(r.epoch + 1).padStart(String(r.epochs).length)}/${r.epochs}`, `loss ${fmt(r.loss)}`];
@@ -89,7 +101,7 @@ export class Reporter {
 
   /** The run's closing figures: a JSON object with --json, lines otherwise. */
   summary(fields: Record<string, unknown>, lines: string[]): void {
-    if (this.json) writeTo(this.out, `${JSON.stringify({ summary: fields })}\n`);
+    if (this.json) writeTo(this.out, `${JSON.stringify(snakeKeys({ summary: fields }))}\n`);
     for (const l of lines) this.info(l);
   }
 }

@@ -14,6 +14,7 @@ import { defaultLoss, outputLayer, targets, taskOfModel, type Samples, type Task
 import { UsageError, type TrainConfig } from './options.js';
 import { MODEL_PRESETS } from './presets.js';
 import type { Reporter } from './progress.js';
+import { featureStats, NORMALIZATION_KEY, savedStats, standardize, type FeatureStats } from './normalize.js';
 
 /** Everything checked and prepared before the first GPU dispatch. */
 export interface Prepared {
@@ -35,6 +36,8 @@ export interface Prepared {
    */
   save?: { dir: string; unique: boolean; base?: string };
   predictRows?: { x: Float32Array; rows: number };
+  /** The statistics every input was standardized with (--normalize, or saved with a loaded model). */
+  normalization?: { stats: FeatureStats; from: 'training rows' | 'the loaded model' };
 }
 
 function optimizerFor(c: TrainConfig): Optimizer {
@@ -84,9 +87,14 @@ export function prepare(c: TrainConfig, data: Task | undefined, backend: Backend
   let model: Sequential;
   let loss: LossName;
   let task: Task;
+  let loadedStats: FeatureStats | undefined;
   if (c.load) {
     const loaded = loadModel(c.load, backend);
     model = loaded.model;
+    loadedStats = savedStats(model.getUserDefinedMetadata(), model.inputSize, `${c.load}/model.json`);
+    if (c.normalize && !loadedStats) {
+      throw new UsageError(`--normalize: the model in ${c.load} was trained on features as they are (it holds no normalization statistics); drop --normalize to use it`);
+    }
     if (data) {
       task = data;
       if (model.inputSize !== task.inputs) {
@@ -141,6 +149,19 @@ export function prepare(c: TrainConfig, data: Task | undefined, backend: Backend
     train = split(task, all, loss, 0, keep);
     validation = { ...split(task, all, loss, keep, all.rows), what: 'validation' };
   }
+  // Standardized with the training rows' statistics (or the loaded model's), saved with the model.
+  let normalization: Prepared['normalization'];
+  if (loadedStats) normalization = { stats: loadedStats, from: 'the loaded model' };
+  else if (c.normalize && !predictOnly) {
+    normalization = { stats: featureStats(train.x, train.rows, task.inputs), from: 'training rows' };
+    model.setUserDefinedMetadata({ ...model.getUserDefinedMetadata(), [NORMALIZATION_KEY]: normalization.stats });
+  }
+  if (normalization) {
+    const stats = normalization.stats;
+    train = { ...train, x: standardize(train.x, stats) };
+    // The validation rows were cut before the statistics; the same transform, never their own.
+    if (validation) validation = { ...validation, x: standardize(validation.x, stats) };
+  }
   const batchSize = c.batchSize === 'all' ? Math.max(1, train.rows) : (c.batchSize ?? 32);
   if (!predictOnly) {
     model.checkTrainingData({ values: train.x, rows: train.rows, cols: task.inputs }, { values: train.y, rows: train.rows, cols: train.cols }, trains ? 'fit' : 'evaluate');
@@ -185,9 +206,23 @@ export function prepare(c: TrainConfig, data: Task | undefined, backend: Backend
     if (rows.features.length !== task.inputs) {
       throw new UsageError(`--predict: ${c.predict} has ${rows.features.length} feature columns, the model takes ${task.inputs}`);
     }
-    predictRows = { x: rows.x, rows: rows.rows };
+    predictRows = { x: normalization ? standardize(rows.x, normalization.stats) : rows.x, rows: rows.rows };
   }
-  return { task, model, loss, optimizer, epochs, batchSize, train, validation, trains, predictOnly, ...(save ? { save } : {}), ...(predictRows ? { predictRows } : {}) };
+  return {
+    task,
+    model,
+    loss,
+    optimizer,
+    epochs,
+    batchSize,
+    train,
+    validation,
+    trains,
+    predictOnly,
+    ...(save ? { save } : {}),
+    ...(predictRows ? { predictRows } : {}),
+    ...(normalization ? { normalization } : {}),
+  };
 }
 
 export interface RunResult {

@@ -7,11 +7,13 @@ export async function describeModel(model: Sequential): Promise<ModelDescription
   const values = await model.getWeights();
   const specs = model.weightSpecs();
   const compiled = model.compileConfig;
+  const user = model.getUserDefinedMetadata();
   return {
     inputShape: [...model.inputShape],
     layers: model.layerInfo().map((l) => ({ className: l.className, name: l.name, config: l.config })),
     weights: specs.map((s, i) => ({ name: s.name, shape: [...s.shape], values: values[i]! })),
     ...(compiled ? { training: { loss: compiled.loss, optimizer: { ...compiled.optimizer } } } : {}),
+    ...(user ? { userDefinedMetadata: user } : {}),
   };
 }
 
@@ -21,5 +23,6 @@ export function modelFromDescription(d: ModelDescription, backend: Backend): Seq
   const { layers } = layersOf({ inputShape: d.inputShape, layers: [first, ...d.layers.slice(1)] }, 'model');
   const model = sequential(layers, { backend, seed: 0 });
   model.setWeights(d.weights.map((w) => w.values));
+  if (d.userDefinedMetadata) model.setUserDefinedMetadata(d.userDefinedMetadata);
   return model;
 }

@@ -20,6 +20,8 @@ export interface ModelDescription {
   weights: { name: string; shape: number[]; values: Float32Array }[];
   /** How the model was compiled, if it was (kept in userDefinedMetadata). */
   training?: { loss: string; optimizer: Record<string, unknown> };
+  /** The model's user-defined metadata (model.json's userDefinedMetadata without our 'webgpuTrain' entry). */
+  userDefinedMetadata?: Record<string, unknown>;
 }
 
 export interface WeightSpec {
@@ -68,7 +70,7 @@ export function toModelJson(d: ModelDescription, generatedBy: string): ModelJson
       backend: 'tensor_flow.js',
     },
     weightsManifest: [{ paths: [WEIGHTS_FILE], weights: d.weights.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
-    ...(d.training ? { userDefinedMetadata: { webgpuTrain: { training: d.training } } } : {}),
+    ...(d.training || d.userDefinedMetadata ? { userDefinedMetadata: { ...d.userDefinedMetadata, ...(d.training ? { webgpuTrain: { training: d.training } } : {}) } } : {}),
   };
 }
 
@@ -238,7 +240,8 @@ export function fromModelJson(text: string, shards: ((path: string) => Uint8Arra
     offset += size;
     return { name: spec.name, shape: want, values };
   });
-  return { inputShape, layers, weights, ...(training ? { training } : {}) };
+  const { webgpuTrain: _ours, ...user } = isObject(json.userDefinedMetadata) ? json.userDefinedMetadata : {};
+  return { inputShape, layers, weights, ...(training ? { training } : {}), ...(Object.keys(user).length > 0 ? { userDefinedMetadata: user } : {}) };
 }
 
 function concat(parts: Uint8Array[]): Uint8Array {

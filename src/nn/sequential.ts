@@ -169,6 +169,7 @@ export class Sequential {
   /** The lowest layer with parameters: no gradient flows below it. */
   private readonly lowestTrainable: number;
   private compiled: Compiled | undefined;
+  private userMetadata: Record<string, unknown> | undefined;
   /** Epochs trained since compile (what a learning-rate function of the epoch is given). */
   private epochsTrained = 0;
   private readonly shuffleRng: Random;
@@ -927,6 +928,37 @@ export class Sequential {
       description: l.layer.describe(),
       config: l.layer.getConfig(),
     }));
+  }
+
+  /**
+   * Your own JSON-serializable facts about the model (a vocabulary, the
+   * statistics its inputs were normalized with, …): saved in model.json's
+   * userDefinedMetadata, as TensorFlow.js's setUserDefinedMetadata does, and
+   * back on the model after loading.
+   *
+   * @example
+   * model.setUserDefinedMetadata({ classes: ['cat', 'dog'] });
+   */
+  setUserDefinedMetadata(metadata: Record<string, unknown> | undefined): void {
+    if (metadata === undefined) {
+      this.userMetadata = undefined;
+      return;
+    }
+    if (typeof metadata !== 'object' || metadata === null || Array.isArray(metadata)) throw new Error('setUserDefinedMetadata: expected a plain object');
+    let text: string;
+    try {
+      text = JSON.stringify(metadata);
+    } catch (e) {
+      throw new Error(`setUserDefinedMetadata: not JSON-serializable (${(e as Error).message})`);
+    }
+    if ('webgpuTrain' in metadata) throw new Error("setUserDefinedMetadata: the key 'webgpuTrain' is the library's own (the training configuration)");
+    // A copy, so later changes to the caller's object do not reach the saved file.
+    this.userMetadata = JSON.parse(text) as Record<string, unknown>;
+  }
+
+  /** What setUserDefinedMetadata was given, or what the loaded file held; undefined if nothing. */
+  getUserDefinedMetadata(): Record<string, unknown> | undefined {
+    return this.userMetadata && (JSON.parse(JSON.stringify(this.userMetadata)) as Record<string, unknown>);
   }
 
   /** The loss and optimizer given to compile, if it was called. */

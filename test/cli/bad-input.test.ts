@@ -68,7 +68,11 @@ beforeAll(() => {
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
 const CASES: [string, string[], RegExp][] = [
-  ['an unknown flag', ['--epochz', '3'], /^webgpu-train: unknown option --epochz \(see --help\)$/],
+  ['an unknown flag, with the closest known one', ['--epochz', '3'], /^webgpu-train: unknown option --epochz; did you mean --epochs\? \(see --help\)$/],
+  ['a singular for a plural', ['--epoch', '3'], /^webgpu-train: unknown option --epoch; did you mean --epochs\? \(see --help\)$/],
+  ['a flag like no other', ['--colour', 'red'], /^webgpu-train: unknown option --colour \(see --help\)$/],
+  ['a mistyped command', ['trian'], /^webgpu-train: unknown command 'trian'; commands: train, compare, help; did you mean train\?$/],
+  ['a mistyped choice', ['--activation', 'sigmod'], /^webgpu-train: --activation: 'sigmod' is not one of linear, relu, sigmoid, tanh; did you mean sigmoid\?$/],
   ['an unknown command', ['fly'], /^webgpu-train: unknown command 'fly'; commands: train, compare, help$/],
   ['a missing value', ['--epochs'], /^webgpu-train: --epochs needs a value \(N\)$/],
   ['a value that is a flag', ['--lr', '--epochs', '2'], /^webgpu-train: --lr needs a value \(RATE\)$/],
@@ -84,10 +88,11 @@ const CASES: [string, string[], RegExp][] = [
   ['two layers whose product is too large', ['--data', 'xor', '--layers', '100000,100000'], /^webgpu-train: sequential: layer 'dense_2' needs a kernel of shape \[100000, 100000\]/],
   ['a preset and a loaded model', ['--model', 'cnn', '--load', join(dir, 'short')], /^webgpu-train: --layers and --model build a new model; --load loads one: give one or the other$/],
   ['an unknown preset', ['--model', 'resnet'], /^webgpu-train: --model: 'resnet' is not one of mlp, cnn$/],
-  ['a bad choice', ['--optimizer', 'nadam'], /^webgpu-train: --optimizer: 'nadam' is not one of sgd, momentum, adam, adamw, rmsprop$/],
+  ['a bad choice', ['--optimizer', 'nadam'], /^webgpu-train: --optimizer: 'nadam' is not one of sgd, momentum, adam, adamw, rmsprop; did you mean adam\?$/],
   ['a zero learning rate', ['--lr', '0'], /^webgpu-train: --lr: the learning rate must be greater than 0, got 0$/],
   ['conflicting batch options', ['--mode', 'sgd', '--batch-size', '8'], /^webgpu-train: --mode sgd fixes the batch size \(1\)/],
-  ['an unknown data set', ['--data', 'cifar'], /^webgpu-train: --data: 'cifar' is not a data set name/],
+  ['an unknown data set', ['--data', 'cifar'], /^webgpu-train: --data: 'cifar' is not a data set name \(mnist, xor, circles, spiral, moons, gaussians\) or a \.csv file$/],
+  ['a mistyped data set', ['--data', 'spirl'], /^webgpu-train: --data: 'spirl' is not a data set name .* or a \.csv file; did you mean spiral\?$/],
   ['an unreadable file', ['--data', join(dir, 'missing.csv')], /^webgpu-train: --data: cannot read .*missing\.csv: ENOENT$/],
   ['a ragged CSV row', ['--data', join(dir, 'ragged.csv')], /^webgpu-train: .*ragged\.csv line 3: 2 values, but the header has 3 columns$/],
   ['a non-number in the CSV', ['--data', join(dir, 'nan.csv')], /^webgpu-train: .*nan\.csv line 3, column 2 \('b'\): 'x' is not a number$/],

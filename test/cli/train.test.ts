@@ -61,9 +61,13 @@ describe('webgpu-train train', () => {
     expect(r.code, r.stderr).toBe(0);
     const objects = r.stdout.trim().split('\n').map((l) => JSON.parse(l));
     expect(objects.slice(0, 3).map((o) => o.epoch)).toEqual([1, 2, 3]);
-    for (const o of objects.slice(0, 3)) for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds', 'samplesPerSecond']) expect(typeof o[k]).toBe('number');
+    for (const o of objects.slice(0, 3)) for (const k of ['loss', 'accuracy', 'val_loss', 'val_accuracy', 'seconds', 'samples_per_second']) expect(typeof o[k]).toBe('number');
     expect(objects[3].summary.saved).toBe(modelDir);
     expect(objects[3].summary.backend).toBe(backend);
+    expect(objects[3].summary.validation_accuracy).toBeGreaterThanOrEqual(0);
+    // One key style throughout, Keras's (val_loss): snake_case at every depth.
+    const keys = (v: unknown): string[] => (v && typeof v === 'object' ? Object.entries(v).flatMap(([k, x]) => [k, ...keys(x)]) : []);
+    expect(objects.flatMap(keys).filter((k) => !/^[a-z0-9]+(_[a-z0-9]+)*$/.test(k))).toEqual([]);
     expect(r.stderr).toContain(`backend: ${backend}`);
     expect(readdirSync(modelDir).sort()).toEqual(['model.json', 'weights.bin']);
     expect(readdirSync(dir).filter((f) => f.includes('.tmp-'))).toEqual([]);
@@ -147,6 +151,10 @@ describe('webgpu-train train', () => {
     expect(r.stdout).toMatch(/loaded: .*xor-model, training 2 more epochs/);
     expect(r.stdout).toMatch(/epoch 2\/2 · loss/);
     expect(r.stdout).toContain(`saved: ${modelDir}`);
+    // Where the model goes is said before training starts, not only after.
+    const announced = r.stdout.indexOf(`save: ${modelDir} (when training ends)`);
+    expect(announced).toBeGreaterThanOrEqual(0);
+    expect(announced).toBeLessThan(r.stdout.indexOf('epoch 1/2'));
   });
 
   it('Ctrl-C stops after the current epoch, saves the model, says so, and exits 130', async () => {
@@ -167,7 +175,7 @@ describe('webgpu-train train', () => {
     expect(epochs.length).toBeGreaterThanOrEqual(2);
     expect(epochs.length).toBeLessThan(10);
     const summary = objects.at(-1).summary;
-    expect(summary).toMatchObject({ stopped: true, stoppedBy: 'SIGINT', epochs: epochs.length, saved: saveDir });
+    expect(summary).toMatchObject({ stopped: true, stopped_by: 'SIGINT', epochs: epochs.length, saved: saveDir });
     expect(r.stderr).toMatch(new RegExp(`stopped by Ctrl-C \\(SIGINT\\) after ${epochs.length} of 500 epochs`));
     expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
   });
@@ -209,7 +217,7 @@ describe('webgpu-train train', () => {
     expect(r.code, r.stderr).toBe(130);
     expect(readdirSync(saveDir).sort()).toEqual(['model.json', 'weights.bin']);
     expect(statSync(join(saveDir, 'weights.bin')).size).toBe((2 * 1500 + 1500 + 1500 * 1500 + 1500 + 1500 + 1) * 4);
-    expect(jsonLines(r.stdout).at(-1).summary).toMatchObject({ stopped: true, stoppedBy: 'SIGINT', saved: saveDir });
+    expect(jsonLines(r.stdout).at(-1).summary).toMatchObject({ stopped: true, stopped_by: 'SIGINT', saved: saveDir });
     expect(temporaries(folder)).toEqual([]);
   });
 
@@ -421,6 +429,77 @@ describe('standard error', () => {
   });
 });
 
+describe('--normalize', () => {
+  // A ring of class-1 points around class 0, its two features on scales six orders of magnitude apart.
+  const ring = (n: number, seed: number) => {
+    const rng = (() => {
+      let state = seed;
+      return () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31) * 2 - 1;
+    })();
+    return Array.from({ length: n }, () => {
+      const [a, b] = [rng() * 1.8, rng() * 1.8];
+      return [a * 1000 + 5000, b * 0.001 - 3, a * a + b * b > 1.1 ? 1 : 0] as const;
+    });
+  };
+  const data = join(dir, 'scaled.csv');
+  const rows = join(dir, 'scaled-rows.csv');
+  const model = join(dir, 'scaled-model');
+  const test = ring(200, 11);
+  const accuracy = (r: { stdout: string }) => Number(/validation accuracy: (\d+\.\d+)%/.exec(r.stdout)![1]);
+
+  it('standardizes features with the training rows, saves the statistics, and --load applies them to --predict rows', async () => {
+    writeFileSync(data, `a,b,label\n${ring(500, 7).map((r) => r.join(',')).join('\n')}\n`);
+    writeFileSync(rows, `a,b\n${test.map(([a, b]) => `${a},${b}`).join('\n')}\n`);
+    const args = ['--data', data, '--layers', '16,16', '--epochs', '80', '--lr', '0.01', '--backend', backend];
+    const [raw, scaled] = await Promise.all([runCli([...args, '--no-save']), runCli([...args, '--normalize', '--save', model])]);
+    expect(raw.code, raw.stderr).toBe(0);
+    expect(scaled.code, scaled.stderr).toBe(0);
+    console.log(`[cli] features 6 orders of magnitude apart: validation accuracy ${accuracy(raw)}% as they are, ${accuracy(scaled)}% with --normalize`);
+    expect(scaled.stdout).toMatch(/^normalize: each feature standardized with the mean and standard deviation of the 400 training rows \(saved with the model\)$/m);
+    expect(accuracy(scaled)).toBeGreaterThan(90);
+    expect(accuracy(scaled)).toBeGreaterThan(accuracy(raw) + 15);
+
+    const meta = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8')).userDefinedMetadata;
+    expect(meta.webgpuTrain.training.loss).toBe('binaryCrossentropy');
+    const [meanA, meanB] = meta.normalization.mean as number[];
+    const [stdA, stdB] = meta.normalization.std as number[];
+    expect(Math.abs(meanA! - 5000)).toBeLessThan(150);
+    expect(Math.abs(meanB! + 3)).toBeLessThan(1.5e-4);
+    expect(stdA! / 1000).toBeGreaterThan(0.8);
+    expect(stdB! / 0.001).toBeGreaterThan(0.8);
+
+    // Raw rows in, the model's statistics applied: the predicted classes match the ring.
+    const out = join(dir, 'scaled-predictions.csv');
+    const p = await runCli(['--load', model, '--predict', rows, '--output', out, '--backend', backend]);
+    expect(p.code, p.stderr).toBe(0);
+    expect(p.stdout).toMatch(/^normalize: each feature standardized with the statistics saved with the loaded model$/m);
+    const predicted = readFileSync(out, 'utf8').trim().split('\n').slice(1).map((l) => Number(l.split(',')[1]));
+    const right = predicted.filter((c, i) => c === test[i]![2]).length / test.length;
+    console.log(`[cli] --load applies the saved statistics: ${(right * 100).toFixed(1)}% of ${test.length} new raw rows classified right`);
+    expect(right).toBeGreaterThan(0.9);
+    // TensorFlow.js loads the file with its metadata.
+    const json = JSON.parse(readFileSync(join(model, 'model.json'), 'utf8'));
+    const bytes = readFileSync(join(model, 'weights.bin'));
+    const theirs = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: json.modelTopology, weightSpecs: json.weightsManifest[0].weights, weightData: bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength), userDefinedMetadata: json.userDefinedMetadata }));
+    expect(theirs.getUserDefinedMetadata()).toMatchObject({ normalization: { mean: meta.normalization.mean } });
+  });
+
+  it('refuses --normalize on a loaded model trained without it, and statistics of the wrong width', async () => {
+    const plain = join(dir, 'plain-model');
+    const t = await runCli(['--data', 'xor', '--epochs', '1', '--save', plain, '--backend', backend]);
+    expect(t.code, t.stderr).toBe(0);
+    const r = await runCli(['--data', 'xor', '--load', plain, '--normalize', '--backend', backend]);
+    expect(r.code).toBe(2);
+    expect(r.stderr).toMatch(/^webgpu-train: --normalize: the model in .*plain-model was trained on features as they are \(it holds no normalization statistics\); drop --normalize to use it$/);
+    const json = JSON.parse(readFileSync(join(plain, 'model.json'), 'utf8'));
+    json.userDefinedMetadata.normalization = { mean: [0, 0, 0], std: [1, 1, 1] };
+    writeFileSync(join(plain, 'model.json'), JSON.stringify(json));
+    const bad = await runCli(['--data', 'xor', '--load', plain, '--backend', backend]);
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toMatch(/^webgpu-train: --load: .*plain-model\/model\.json: userDefinedMetadata\.normalization must hold 'mean' and 'std', 2 finite numbers each \(std > 0\)$/);
+  });
+});
+
 describe('webgpu-train help and compare', () => {
   it('--help lists every option with its default and gives examples', async () => {
     const r = await runCli(['--help']);
@@ -430,6 +509,22 @@ describe('webgpu-train help and compare', () => {
       if (spec.default) expect(r.stdout).toContain(`(default: ${spec.default})`);
     }
     expect(r.stdout).toContain('Examples:');
+    // Every choice of every enumerated option is listed, 'linear' among the activations.
+    const line = (name: string) => r.stdout.split('\n').find((l) => l.startsWith(`  --${name} `))!;
+    for (const [name, spec] of Object.entries(OPTIONS)) for (const choice of spec.choices ?? []) expect(line(name)).toMatch(new RegExp(`\\b${choice}\\b`));
+    expect(line('activation')).toMatch(/: linear, relu, sigmoid, tanh \(default: relu\)$/);
+    for (const data of ['mnist', 'xor', 'circles', 'spiral', 'moons', 'gaussians']) expect(line('data')).toContain(data);
+  });
+
+  it("the README's spiral example learns the two arms (86–89% held-out)", async () => {
+    const readme = readFileSync(join(import.meta.dirname, '../../README.md'), 'utf8');
+    const line = readme.split('\n').find((l) => l.startsWith('npm run train -- --data spiral'))!;
+    const args = line.replace('npm run train -- ', '').replace(/#.*$/, '').trim().split(/\s+/);
+    const r = await runCli([...args, '--no-save', '--backend', 'cpu']);
+    expect(r.code, r.stderr).toBe(0);
+    const acc = Number(/validation accuracy: (\d+\.\d+)%/.exec(r.stdout)![1]);
+    console.log(`[cli] README spiral example (${args.join(' ')}) on cpu: ${acc}% held-out`);
+    expect(acc).toBeGreaterThanOrEqual(85);
   });
 
   it('compare trains on cpu and webgpu and reports losses, weight difference and speed', async () => {

@@ -67,6 +67,23 @@ describe('save and load without a file system', () => {
     expect(maxDiff).toBeLessThan(1e-6);
   });
 
+  it("user-defined metadata travels in model.json beside the library's own, and TF.js reads it", async () => {
+    const m = cnn();
+    const meta = { classes: ['a', 'b', 'c', 'd'], normalization: { mean: [0.5], std: [0.25] } };
+    m.setUserDefinedMetadata(meta);
+    meta.classes.push('changed later'); // the model keeps a copy
+    let saved: ModelArtifacts | undefined;
+    await m.save({ save: async (a) => ((saved = a), { location: 'memory', modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON', modelTopologyBytes: 0, weightSpecsBytes: 0, weightDataBytes: 0 } }) });
+    expect(Object.keys(saved!.userDefinedMetadata!).sort()).toEqual(['classes', 'normalization', 'webgpuTrain']);
+    const back = await loadModel(saved!);
+    expect(back.getUserDefinedMetadata()).toEqual({ classes: ['a', 'b', 'c', 'd'], normalization: { mean: [0.5], std: [0.25] } });
+    expect(back.compileConfig?.loss).toBe('categoricalCrossentropy');
+    const theirs = await tf.loadLayersModel(tf.io.fromMemory(saved as never));
+    expect((theirs.getUserDefinedMetadata() as { classes: string[] }).classes).toEqual(['a', 'b', 'c', 'd']);
+    expect(() => m.setUserDefinedMetadata({ webgpuTrain: 1 })).toThrow(/'webgpuTrain' is the library's own/);
+    expect(() => m.setUserDefinedMetadata({ n: 1n } as never)).toThrow(/^setUserDefinedMetadata: not JSON-serializable/);
+  });
+
   it('loads model.json over HTTP, the weights resolved against its URL; a missing file is named', async () => {
     const m = cnn();
     const want = await predict(m);
