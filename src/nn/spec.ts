@@ -10,6 +10,7 @@ import { conv2d } from './layers/conv2d.js';
 import { averagePooling2d, maxPooling2d } from './layers/pooling.js';
 import { flatten } from './layers/flatten.js';
 import { dropout } from './layers/dropout.js';
+import type { Regularizer } from './regularizers.js';
 import { sequential, type Sequential, type SequentialOptions } from './sequential.js';
 
 export type LayerSpec =
@@ -35,6 +36,11 @@ export interface ModelSpec {
   activation?: LayerActivation;
   task: Task;
   loss: LossName;
+  /**
+   * A penalty on every dense and conv kernel, the output layer's included (l1, l2, l1l2).
+   * Biases are left free, as Keras's examples do: they shift a unit rather than grow it.
+   */
+  kernelRegularizer?: Regularizer;
 }
 
 /** The output layer a loss needs for a task: its units and activation. */
@@ -62,13 +68,14 @@ export function targetsFor(task: Task, loss: LossName, labels: ArrayLike<number>
   return { values, cols: out.units };
 }
 
-function layerOf(s: LayerSpec, activation: LayerActivation, inputShape: readonly number[] | undefined): Layer {
+function layerOf(s: LayerSpec, activation: LayerActivation, inputShape: readonly number[] | undefined, kernelRegularizer: Regularizer | undefined): Layer {
   const input = inputShape ? { inputShape } : {};
+  const penalty = kernelRegularizer ? { kernelRegularizer } : {};
   switch (s.type) {
     case 'dense':
-      return dense({ units: s.units, activation: s.activation ?? activation, ...input });
+      return dense({ units: s.units, activation: s.activation ?? activation, ...penalty, ...input });
     case 'conv2d':
-      return conv2d({ filters: s.filters, kernelSize: s.kernelSize, strides: s.strides ?? 1, padding: s.padding ?? 'valid', activation: s.activation ?? activation, ...input });
+      return conv2d({ filters: s.filters, kernelSize: s.kernelSize, strides: s.strides ?? 1, padding: s.padding ?? 'valid', activation: s.activation ?? activation, ...penalty, ...input });
     case 'maxPooling2d':
     case 'averagePooling2d': {
       const make = s.type === 'maxPooling2d' ? maxPooling2d : averagePooling2d;
@@ -110,7 +117,7 @@ export function modelLayerSpecs(spec: ModelSpec): LayerSpec[] {
 export function buildModel(spec: ModelSpec, options: SequentialOptions = {}): Sequential {
   const activation = spec.activation ?? 'relu';
   return sequential(
-    modelLayerSpecs(spec).map((s, i) => layerOf(s, activation, i === 0 ? spec.inputShape : undefined)),
+    modelLayerSpecs(spec).map((s, i) => layerOf(s, activation, i === 0 ? spec.inputShape : undefined, spec.kernelRegularizer)),
     options,
   );
 }
