@@ -21,11 +21,23 @@ export async function oursEngine(kind) {
     isGpu: kind === 'webgpu',
     guarded: kind === 'cpu',
     isSoftwareAdapter: kind === 'webgpu' && backend.isSoftwareAdapter,
+    // On hardware GPUs the matmul rows also time the tiled kernel's 128×128 tile (8×8 per
+    // invocation) beside the default 64×64, so one run says which to make the default.
+    matmulTiles: kind === 'webgpu' && !backend.isSoftwareAdapter ? [{ tile: 'huge', label: '128×128 tiles' }] : [],
 
-    matmul(aValues, bValues, n, form) {
+    /** `tile` names the tiled kernel's tile for this product (WebGpuTuning.gemmTile); the default otherwise. */
+    matmul(aValues, bValues, n, form, tile) {
       const a = backend.tensor(aValues, [n, n]);
       const b = backend.tensor(bValues, [n, n]);
-      const product = () => backend.matmul(a, b, TRANSPOSES[form]);
+      const product = () => {
+        if (!tile) return backend.matmul(a, b, TRANSPOSES[form]);
+        backend.tuning.gemmTile = tile;
+        try {
+          return backend.matmul(a, b, TRANSPOSES[form]);
+        } finally {
+          delete backend.tuning.gemmTile;
+        }
+      };
       return {
         async run() {
           const c = product();

@@ -1,4 +1,5 @@
-// Naive vs tiled matmul on the WebGPU adapter, in one process, side by side:
+// Naive, tiled (each tile shape) and register-blocked matmul on the WebGPU
+// adapter, in one process, side by side:
 // GFLOP/s (2·M·N·K per product), median of timed runs after a warm-up, timed
 // to GPU completion (flush waits for the queue). Results are checked against
 // each other so speed never hides a wrong answer.
@@ -14,6 +15,13 @@ const runs = Number(values.runs);
 
 const gpu = await WebGpuBackend.create();
 console.log(`adapter: ${gpu.adapterName}`);
+const VARIANTS = [
+  { name: 'naive', kernel: 'naive' },
+  { name: 'tiled 32²', kernel: 'tiled', tile: 'small' },
+  { name: 'tiled 64²', kernel: 'tiled', tile: 'large' },
+  { name: 'tiled 128²', kernel: 'tiled', tile: 'huge' },
+  { name: 'register', kernel: 'register' },
+];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const n of sizes) {
@@ -22,9 +30,10 @@ for (const n of sizes) {
   const b = gpu.tensor(rand(), [n, n]);
   const row = { size: n };
   const results = {};
-  for (const kernel of ['naive', 'tiled', 'register']) {
+  for (const { name, kernel, tile } of VARIANTS) {
+    if (tile) gpu.tuning.gemmTile = tile;
     const warm = gpu.matmulWith(kernel, a, b);
-    results[kernel] = await warm.data();
+    results[name] = await warm.data();
     warm.dispose();
     const times = [];
     for (let r = 0; r < runs; r++) {
@@ -34,19 +43,18 @@ for (const n of sizes) {
       times.push(performance.now() - t0);
       c.dispose();
     }
-    row[kernel] = (2 * n ** 3) / (median(times) / 1000) / 1e9;
+    delete gpu.tuning.gemmTile;
+    row[name] = (2 * n ** 3) / (median(times) / 1000) / 1e9;
   }
   let maxDiff = 0;
-  for (const k of ['tiled', 'register']) for (let i = 0; i < results[k].length; i++) maxDiff = Math.max(maxDiff, Math.abs(results[k][i] - results.naive[i]));
+  for (const { name } of VARIANTS) for (let i = 0; i < results[name].length; i++) maxDiff = Math.max(maxDiff, Math.abs(results[name][i] - results.naive[i]));
   row.maxDiff = maxDiff;
   rows.push(row);
   a.dispose();
   b.dispose();
 }
-console.log('size   naive GFLOP/s   tiled GFLOP/s   register GFLOP/s   register/naive   max |err vs naive|');
+console.log(`GFLOP/s\nsize   ${VARIANTS.map((v) => v.name.padStart(11)).join(' ')}   max |err vs naive|`);
 for (const r of rows) {
-  console.log(
-    `${String(r.size).padEnd(6)} ${r.naive.toFixed(3).padStart(13)} ${r.tiled.toFixed(3).padStart(15)} ${r.register.toFixed(3).padStart(18)} ${(r.register / r.naive).toFixed(2).padStart(15)}× ${r.maxDiff.toExponential(2).padStart(18)}`,
-  );
+  console.log(`${String(r.size).padEnd(6)} ${VARIANTS.map((v) => r[v.name].toFixed(2).padStart(11)).join(' ')}   ${r.maxDiff.toExponential(2).padStart(18)}`);
 }
 gpu.destroy();

@@ -45,19 +45,21 @@ export async function matmul(ctx) {
   const { sizes, transposed, runs } = ctx.sizes.matmul;
   const cases = sizes.map((n) => ({ n, form: 'A·B' }));
   if (transposed) cases.push({ n: transposed, form: 'Aᵀ·B' }, { n: transposed, form: 'A·Bᵀ' });
-  for (const { n, form } of cases) {
-    const row = ctx.results.row('matmul', `matmul ${form} ${n}×${n}`, 'GFLOP/s', 'higher', { n, form });
+  // Our other tile shapes, each a row of its own with only our figure (see engine-ours.mjs).
+  for (const engine of ctx.engines) for (const variant of engine.matmulTiles ?? []) for (const n of sizes) cases.push({ n, form: 'A·B', engine, variant });
+  for (const { n, form, engine: only, variant } of cases) {
+    const row = ctx.results.row('matmul', `matmul ${form} ${n}×${n}${variant ? ` · ${variant.label}` : ''}`, 'GFLOP/s', 'higher', { n, form, ...(variant ? { tile: variant.tile } : {}) });
     const a = randomMatrix(n, n, 1);
     const b = randomMatrix(n, n, 2);
     const gflop = (2 * n ** 3) / 1e9;
-    for (const engine of ctx.engines) {
+    for (const engine of only ? [only] : ctx.engines) {
       // The warm-up run and MIN_RUNS timed runs must fit in the limit.
       const skip = ctx.guard.check(engine, 'matmul', gflop * (1 + MIN_RUNS));
       if (skip) {
         row.skipped[engine.id] = skip;
         continue;
       }
-      const product = await engine.matmul(a, b, n, form);
+      const product = await engine.matmul(a, b, n, form, variant?.tile);
       // Warm-up: compiles the kernel, and gives the values to check.
       const warmMs = await timed(async () => {
         const err = matmulError(await product.result(), a, b, n, form);

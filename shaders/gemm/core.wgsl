@@ -11,7 +11,7 @@
 // plus the vector loads of whichever register-blocked forms it uses
 // (gemm/register-*.wgsl). This file holds the scalar kernels: gemm_naive (one
 // output per invocation, the baseline) and gemm_tiled (workgroup-memory
-// tiles, BLOCK×BLOCK outputs per invocation: what hardware GPUs want).
+// tiles, TILE_BLOCK×TILE_BLOCK outputs per invocation: what hardware GPUs want).
 //
 // Split-K: when the output is too small to fill the device (a filter
 // gradient: a few hundred outputs, a reduction over every pixel of the
@@ -34,13 +34,14 @@ override TILE_K: u32 = 16u;
 // Invocations of gemm_reduce_splits.
 override WG: u32 = 64u;
 
-const BLOCK: u32 = 4u;
-override TILE_M: u32 = WG_Y * BLOCK;
-override TILE_N: u32 = WG_X * BLOCK;
-
-// Outputs per invocation of the register-blocked kernels. WGSL sizes private
-// arrays only with const-expressions, so the pipeline cache rewrites these
-// two lines per specialization (PipelineCache, sourceConstants).
+// Outputs per invocation of gemm_tiled along each axis (4 or 8), and of the
+// register-blocked kernels. WGSL sizes private arrays only with
+// const-expressions, so the pipeline cache rewrites these lines per
+// specialization (PipelineCache, sourceConstants).
+const TILE_BLOCK: u32 = 4u;
+const TILE_VECS: u32 = TILE_BLOCK / 4u;
+override TILE_M: u32 = WG_Y * TILE_BLOCK;
+override TILE_N: u32 = WG_X * TILE_BLOCK;
 const REG_ROWS: u32 = 8u;
 const REG_COLS: u32 = 8u;
 const REG_VECS: u32 = REG_COLS / 4u;
@@ -81,11 +82,16 @@ fn gemm_naive(@builtin(global_invocation_id) gid: vec3<u32>) {
   gemm_out(row, col, gid.z, sum);
 }
 
-var<workgroup> tile_a: array<f32, TILE_M * TILE_K>;
-var<workgroup> tile_b: array<f32, TILE_K * TILE_N>;
+// Staged k-major in vec4s: at a fixed k, an invocation's TILE_BLOCK rows of
+// op(A) and TILE_BLOCK columns of op(B) are each TILE_BLOCK/4 whole vec4s of
+// workgroup memory, so the inner loop does vector loads only.
+var<workgroup> tile_a: array<vec4<f32>, TILE_K * TILE_M / 4u>;
+var<workgroup> tile_b: array<vec4<f32>, TILE_K * TILE_N / 4u>;
 
 // The workgroup stages a TILE_M × TILE_K slice of op(A) and a TILE_K × TILE_N
-// slice of op(B); each invocation then accumulates its BLOCK × BLOCK block.
+// slice of op(B); each invocation then accumulates its TILE_BLOCK × TILE_BLOCK
+// block (4×4 in a 64×64 tile, or 8×8 in a 128×128 one: more fmas per value
+// read from workgroup memory, fewer workgroups).
 @compute @workgroup_size(WG_X, WG_Y)
 fn gemm_tiled(
   @builtin(workgroup_id) wg: vec3<u32>,
@@ -96,33 +102,49 @@ fn gemm_tiled(
   let col0 = wg.x * TILE_N;
   let threads = WG_X * WG_Y;
   let kr = k_range(wg.z);
-  var acc: array<vec4<f32>, BLOCK>;
+  let vecs_m = TILE_M / 4u;
+  let vecs_n = TILE_N / 4u;
+  var acc: array<array<vec4<f32>, TILE_VECS>, TILE_BLOCK>;
 
   for (var k0 = kr.x; k0 < kr.y; k0 += TILE_K) {
-    for (var i = lindex; i < TILE_M * TILE_K; i += threads) {
-      let k = k0 + i % TILE_K;
-      tile_a[i] = select(0.0, load_a(row0 + i / TILE_K, k), k < kr.y);
+    // Four rows of op(A) at one k per store; four columns of op(B).
+    for (var i = lindex; i < TILE_K * vecs_m; i += threads) {
+      let k = k0 + i / vecs_m;
+      let m = row0 + (i % vecs_m) * 4u;
+      var v = vec4<f32>(0.0);
+      if (k < kr.y) { v = vec4<f32>(load_a(m, k), load_a(m + 1u, k), load_a(m + 2u, k), load_a(m + 3u, k)); }
+      tile_a[i] = v;
     }
-    for (var i = lindex; i < TILE_K * TILE_N; i += threads) {
-      let k = k0 + i / TILE_N;
-      tile_b[i] = select(0.0, load_b(k, col0 + i % TILE_N), k < kr.y);
+    for (var i = lindex; i < TILE_K * vecs_n; i += threads) {
+      let k = k0 + i / vecs_n;
+      let n = col0 + (i % vecs_n) * 4u;
+      var v = vec4<f32>(0.0);
+      if (k < kr.y) { v = vec4<f32>(load_b(k, n), load_b(k, n + 1u), load_b(k, n + 2u), load_b(k, n + 3u)); }
+      tile_b[i] = v;
     }
     workgroupBarrier();
 
     for (var k = 0u; k < TILE_K; k++) {
-      let bo = k * TILE_N + lid.x * BLOCK;
-      let bv = vec4<f32>(tile_b[bo], tile_b[bo + 1u], tile_b[bo + 2u], tile_b[bo + 3u]);
-      for (var r = 0u; r < BLOCK; r++) {
-        acc[r] = fma(vec4<f32>(tile_a[(lid.y * BLOCK + r) * TILE_K + k]), bv, acc[r]);
+      var a: array<vec4<f32>, TILE_VECS>;
+      var b: array<vec4<f32>, TILE_VECS>;
+      for (var v = 0u; v < TILE_VECS; v++) {
+        a[v] = tile_a[k * vecs_m + lid.y * TILE_VECS + v];
+        b[v] = tile_b[k * vecs_n + lid.x * TILE_VECS + v];
+      }
+      for (var r = 0u; r < TILE_BLOCK; r++) {
+        let ar = vec4<f32>(a[r / 4u][r % 4u]);
+        for (var v = 0u; v < TILE_VECS; v++) { acc[r][v] = fma(ar, b[v], acc[r][v]); }
       }
     }
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < BLOCK; r++) {
-    let row = row0 + lid.y * BLOCK + r;
-    let col = col0 + lid.x * BLOCK;
-    for (var j = 0u; j < 4u; j++) { gemm_out(row, col + j, wg.z, acc[r][j]); }
+  for (var r = 0u; r < TILE_BLOCK; r++) {
+    let row = row0 + lid.y * TILE_BLOCK + r;
+    for (var v = 0u; v < TILE_VECS; v++) {
+      let col = col0 + lid.x * TILE_BLOCK + 4u * v;
+      for (var j = 0u; j < 4u; j++) { gemm_out(row, col + j, wg.z, acc[r][v][j]); }
+    }
   }
 }
 

@@ -67,6 +67,33 @@ describe('matmul', () => {
     }
   }
 
+  // The tiled kernel's other tiles: 64×64 of 4×4 blocks (hardware GPUs' default) and
+  // 128×128 of 8×8 blocks, over edges of both and the fused epilogues.
+  const TILE_SHAPES: [number, number, number][] = [[1, 1, 1], [7, 13, 31], [33, 65, 17], [64, 64, 64], [130, 70, 260], [129, 9, 127]];
+  for (const tile of ['large', 'huge'] as const) {
+    for (const form of FORMS) {
+      for (const [M, K, N] of TILE_SHAPES) {
+        gpuIt(`tiled (${tile} tile) ${form.name} M=${M} K=${K} N=${N}`, async (gpu) => {
+          const rng = new Random(M * 1_000_003 + K * 1009 + N + 17);
+          const aShape = form.transposeA ? [K, M] : [M, K];
+          const bShape = form.transposeB ? [N, K] : [K, N];
+          const a = rng.fill(M * K);
+          const b = rng.fill(K * N);
+          const bias = rng.fill(N);
+          const opts = (be: typeof cpu | typeof gpu) => ({ ...form, bias: be.tensor(bias, [N]), activation: 'tanh' as const });
+          const want = await cpu.matmul(cpu.tensor(a, aShape), cpu.tensor(b, bShape), opts(cpu)).data();
+          gpu.tuning.gemmTile = tile;
+          try {
+            const got = await gpu.matmulWith('tiled', gpu.tensor(a, aShape), gpu.tensor(b, bShape), opts(gpu)).data();
+            report.check(`matmul_tiled ${tile} tile ${form.name} + bias + tanh`, `${M}×${K}·${K}×${N}`, got, want, tolerance(K));
+          } finally {
+            delete gpu.tuning.gemmTile;
+          }
+        });
+      }
+    }
+  }
+
   // Backward fusion: dZ = (dY·Wᵀ) ⊙ f'(Y) in the epilogue, on every kernel.
   for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {
     for (const kernel of ['tiled', 'register'] as const) {

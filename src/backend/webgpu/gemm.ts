@@ -3,7 +3,7 @@
 // The kernels are the template of shaders/gemm/; matmul and the conv2d passes
 // are instances of it.
 import type { Constants } from './pipelines.js';
-import { MATMUL_BLOCK, NAIVE_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
+import { NAIVE_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
 
 /**
  * The register forms: which operand dimension each reads in vec4s.
@@ -87,7 +87,7 @@ export function chooseGemm(r: GemmRequest): GemmChoice {
   if (r.kernel === 'register') grid = registerGrid(M, N, canSplit);
   else if (r.kernel === 'tiled') {
     const t = r.tiled;
-    grid = { constants: { WG_X: t.wgX, WG_Y: t.wgY, TILE_K: t.tileK }, perRow: MATMUL_BLOCK, perCol: MATMUL_BLOCK, wg: [t.wgX, t.wgY] };
+    grid = { constants: { WG_X: t.wgX, WG_Y: t.wgY, TILE_K: t.tileK, TILE_BLOCK: t.block }, perRow: t.block, perCol: t.block, wg: [t.wgX, t.wgY] };
   } else {
     grid = { constants: { WG_X: NAIVE_DEFAULT.wgX, WG_Y: NAIVE_DEFAULT.wgY }, perRow: 1, perCol: 1, wg: [NAIVE_DEFAULT.wgX, NAIVE_DEFAULT.wgY] };
   }

@@ -64,7 +64,7 @@ import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
-import { tiledFor, type MatmulTiling } from './matmul-tiling.js';
+import { tiledFor, type MatmulTiling, type TilingName } from './matmul-tiling.js';
 import { chooseGemm, gemmParams, type GemmChoice, type GemmForm, type GemmKernel } from './gemm.js';
 
 export { NoAdapterError } from './device.js';
@@ -127,6 +127,11 @@ export type MatmulKernel = GemmKernel;
 export interface WebGpuTuning {
   /** Run every matmul and convolution with this GEMM kernel (where the shape allows it). */
   gemmKernel?: GemmKernel;
+  /**
+   * The tiled kernel's tile: 'small' 32×32 (the software adapter's), 'large'
+   * 64×64 of 4×4 blocks (hardware GPUs' default), 'huge' 128×128 of 8×8 blocks.
+   */
+  gemmTile?: TilingName;
 }
 
 /** What a recording collects: the commands, and the buffers they bind that the plan owns. */
@@ -174,7 +179,10 @@ export class WebGpuBackend implements Backend {
    * bindings of one dispatch must not alias), one uniform block.
    */
   private readonly placeholders = new Map<string, GPUBuffer>();
-  private readonly tiled: MatmulTiling;
+  /** The tiled kernel's shape: the adapter's, or the one tuning names (read each time: tests and benchmarks change tuning). */
+  private get tiled(): MatmulTiling {
+    return tiledFor(this.isSoftwareAdapter, this.limits, this.tuning.gemmTile);
+  }
   private recording: Recording | undefined;
   /** Tensors created while recording a plan: the plan releases them, not dispose(). */
   private readonly planOwned = new WeakSet<GpuTensor>();
@@ -213,7 +221,8 @@ export class WebGpuBackend implements Backend {
     this.pool = new BufferPool(this.device, this.limits.maxBufferSize, () => this.scheduler.hasPendingWork);
     this.pipelines = new PipelineCache(this.device);
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
-    this.tiled = tiledFor(ctx.isSoftware, this.limits);
+    // Checked at creation: a tile this device cannot hold fails here, not in the middle of training.
+    tiledFor(ctx.isSoftware, this.limits, tuning.gemmTile);
   }
 
   /** Counters since the backend was made: submissions, readbacks, dispatches, and the buffer pool's memory. */

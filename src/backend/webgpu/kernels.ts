@@ -42,8 +42,8 @@ const GEMM = {
   nt: part('gemm/register-nt.wgsl', gemmNT),
   tn: part('gemm/register-tn.wgsl', gemmTN),
 };
-/** The register blocks are consts (they size private arrays): the cache rewrites them per specialization. */
-const REGISTER_BLOCK = ['REG_ROWS', 'REG_COLS'] as const;
+/** The per-invocation blocks are consts (they size private arrays): the cache rewrites them per specialization. */
+const REGISTER_BLOCK = ['REG_ROWS', 'REG_COLS', 'TILE_BLOCK'] as const;
 
 export const SHADERS = {
   matmul: composeKernel('matmul', [LIB.activation, part('matmul.wgsl', matmul), GEMM.core, GEMM.nn, GEMM.nt, GEMM.tn], REGISTER_BLOCK),
