@@ -3,11 +3,12 @@
 // Every action that rebuilds or trains goes through one queue, so a click
 // during training never races the model it replaces; pausing is the
 // exception, since it must reach the run that is in progress.
-import { probeWebGpu, backendFor } from './backends.js';
+import { backendFor, defaultBackend, firstGpuRun, probeWebGpu, reasonAfterCompare, type GpuProbe } from './backends.js';
 import { comparePlan, timeOn, type CompareRun } from './compare.js';
 import { mnistData, toyData } from './data.js';
 import { byId, fmt, fmtRate, setText } from './dom.js';
 import { DEFAULTS, isMnist, lossChoices, MNIST_NETWORKS, readSettings, type DatasetName, type MnistNetwork } from './settings.js';
+import { rememberLast, wirePersistence, type ModelSource } from './persist.js';
 import { Session, type EpochReport } from './session.js';
 import { BoundaryView } from './views/boundary.js';
 import { Curves } from './views/curves.js';
@@ -23,6 +24,7 @@ const pad = new DrawPad(byId<HTMLCanvasElement>('draw'));
 
 let session: Session | undefined;
 let gpuAvailable = false;
+let probe: GpuProbe | undefined;
 let comparing = false;
 let lastDraw = 0;
 let drawn: Float32Array | undefined;
@@ -147,7 +149,7 @@ function clearNumbers(): void {
   setText('samples-per-s', '–');
 }
 
-async function reset(): Promise<void> {
+async function reset(load?: ModelSource): Promise<void> {
   const old = session;
   session = undefined;
   await old?.dispose();
@@ -159,7 +161,8 @@ async function reset(): Promise<void> {
   if (s.backend === 'webgpu' && !gpuAvailable) throw new Error('WebGPU is not available in this browser; choose the CPU backend.');
   setStatus(isMnist(s) ? 'loading digits…' : 'building…');
   const data = isMnist(s) ? await mnistData(s) : toyData(s);
-  const next = new Session(s, data, await backendFor(s.backend));
+  const backend = await backendFor(s.backend);
+  const next = new Session(s, data, backend, load ? await load(backend, data, s.dataset) : undefined);
   session = next;
   setText('backend-name', s.backend === 'webgpu' ? 'WebGPU' : 'CPU');
   setText('model-hint', describeModel(next));
@@ -222,14 +225,17 @@ async function train(epochs?: number): Promise<void> {
   if (!Number.isInteger(wanted) || wanted < 1) throw new Error(`epochs: expected a whole number ≥ 1, got '${byId<HTMLInputElement>('epochs').value}'`);
   const more = epochs ?? (s.epochs < wanted ? wanted - s.epochs : wanted);
   const target = s.epochs + more;
-  setStatus(`training… epoch ${s.epochs} of ${target}`);
+  setStatus(firstGpuRun(s.backend.name) ? 'compiling shaders… (the first WebGPU run on this device builds its pipelines before epoch 1)' : `training… epoch ${s.epochs} of ${target}`);
   const run = s.run(more, {
     onEpoch: (r) => onEpoch(s, r, target),
     onProgress: (done, total) => setStatus(`training… epoch ${s.epochs + 1} of ${target}: ${Math.round((100 * done) / total)}%`),
   });
   updateButtons();
   await run;
-  if (session === s) setStatus(s.epochs >= target ? 'done' : 'paused');
+  if (session !== s) return;
+  // "done" only when the epochs control's goal is reached; "+1 epoch" and pause stop part way.
+  setStatus(s.epochs >= target && epochs === undefined ? `done (epoch ${s.epochs})` : `paused after epoch ${s.epochs}`);
+  await rememberLast(s);
 }
 
 // ---- compare -----------------------------------------------------------------------------
@@ -245,7 +251,7 @@ async function compare(): Promise<void> {
     const runs: CompareRun[] = [];
     for (const name of ['cpu', 'webgpu'] as const) {
       out.textContent = `timing ${plan.epochs} epochs on ${name === 'cpu' ? 'the CPU' : 'WebGPU'}…`;
-      setStatus(`comparing… ${name}`);
+      setStatus(firstGpuRun(name) ? 'comparing… webgpu: compiling shaders (the first WebGPU run on this device builds its pipelines)' : `comparing… ${name}`);
       runs.push(await timeOn(name, s.settings, s.prepared, plan));
     }
     const [cpu, gpu] = runs as [CompareRun, CompareRun];
@@ -253,7 +259,11 @@ async function compare(): Promise<void> {
     const verdict =
       ratio >= 1
         ? `WebGPU is ${ratio.toFixed(1)}× faster than the CPU here.`
-        : `The CPU is ${(1 / ratio).toFixed(1)}× faster here: this model is too small to keep a GPU busy, and every epoch still pays the GPU's fixed cost. Try MNIST, or wider layers and bigger batches.`;
+        : `The CPU is ${(1 / ratio).toFixed(1)}× faster here: this model is too small to keep a GPU busy, and every epoch still pays the GPU's fixed cost. ${
+            s.prepared.kind === 'mnist'
+              ? 'Try wider layers (e.g. 512,512) or bigger batches (256): more work per dispatch.'
+              : 'Try the MNIST digits, or wider layers and bigger batches.'
+          }`;
     out.innerHTML = `
       <table>
         <tr><th>backend</th><th>epochs/s</th><th>samples/s</th><th>final loss</th></tr>
@@ -261,6 +271,10 @@ async function compare(): Promise<void> {
       </table>
       <p>WebGPU ÷ CPU: <strong data-testid="compare-ratio">${ratio.toFixed(2)}×</strong>. ${verdict}</p>
       <p class="hint">${plan.epochs} epochs on ${plan.samples.toLocaleString('en-US')} samples from the same seed; timed over epochs 2–${plan.epochs} (the first also uploads the data and compiles). The same final loss on both says it is the same math.</p>`;
+    if (probe?.ok) {
+      const what = `${s.settings.dataset}, ${plan.samples.toLocaleString('en-US')} samples, hidden ${byId<HTMLInputElement>('layers').value}`;
+      setText('backend-reason', reasonAfterCompare(probe, { ratio, what, adapter: probe.adapter }));
+    }
     setStatus('ready');
   } finally {
     comparing = false;
@@ -269,12 +283,34 @@ async function compare(): Promise<void> {
 
 // ---- wiring ------------------------------------------------------------------------------
 
-/** Stops any run at its next epoch boundary, then rebuilds from the controls. */
-function restart(): void {
+/** Stops any run at its next epoch boundary, then rebuilds from the controls; `because` names the control that changed. */
+function restart(because?: string): void {
   session?.requestPause();
   // Said at once, so nothing reads the old model's 'ready' as the new one's.
   setStatus('building…');
-  void serial(reset);
+  void serial(async () => {
+    await reset();
+    if (because) setStatus(`ready — new model: weights reset because ${because} changed`);
+  });
+}
+
+/** A control's name as its label shows it: "activation", "learning rate". */
+function controlName(el: HTMLElement): string {
+  const label = el.closest('label');
+  const words = label ? Array.from(label.childNodes).filter((n) => n.nodeType === Node.TEXT_NODE).map((n) => n.textContent!.trim()).join(' ').trim() : '';
+  return words || el.id;
+}
+
+/** Selects a data set as the visitor would: switching between the plane and the digits fills in settings that suit each. */
+function switchDataset(name: string): void {
+  const form = byId<HTMLFormElement>('controls');
+  setValue('dataset', name);
+  const kind = kindOf(name);
+  if (kind !== form.dataset.kind) {
+    form.dataset.kind = kind;
+    byId<HTMLSelectElement>('loss-fn').value = '';
+    applyDefaults(kind);
+  }
 }
 
 function wire(): void {
@@ -290,21 +326,13 @@ function wire(): void {
     if (t.id === 'epochs') return;
     // The network choice fills in its layers (which stay editable).
     if (t.id === 'architecture') setValue('layers', MNIST_NETWORKS[byId<HTMLSelectElement>('architecture').value as MnistNetwork]);
-    if (t.id === 'dataset') {
-      const dataset = byId<HTMLSelectElement>('dataset').value as DatasetName;
-      const kind = kindOf(dataset);
-      if (kind !== form.dataset.kind) {
-        form.dataset.kind = kind;
-        byId<HTMLSelectElement>('loss-fn').value = '';
-        applyDefaults(kind);
-      }
-    }
-    restart();
+    if (t.id === 'dataset') switchDataset(byId<HTMLSelectElement>('dataset').value as DatasetName);
+    restart(controlName(t));
   });
   byId('train').addEventListener('click', () => void serial(() => train()));
   byId('step').addEventListener('click', () => void serial(() => train(1)));
   byId('pause').addEventListener('click', () => session?.requestPause());
-  byId('reset').addEventListener('click', restart);
+  byId('reset').addEventListener('click', () => restart());
   byId('compare').addEventListener('click', () => {
     session?.requestPause();
     void serial(compare);
@@ -331,17 +359,23 @@ async function start(): Promise<void> {
   const form = byId<HTMLFormElement>('controls');
   form.dataset.kind = 'toy';
   applyDefaults('toy');
+  wirePersistence({ session: () => session, serial, reset, setStatus, showError, clearError, switchDataset, syncLabels });
   setStatus('opening the GPU…');
-  const probe = await probeWebGpu();
+  probe = await probeWebGpu();
   gpuAvailable = probe.ok;
+  const choice = defaultBackend(probe);
   if (probe.ok) {
     setText('adapter', probe.adapter);
+    // A software adapter runs the shaders on the CPU cores: the CPU backend is faster there, and the page says so.
+    setValue('backend', choice.backend);
+    setText('backend-reason', choice.reason);
+    byId('backend-reason').hidden = false;
   } else {
     setText('adapter', 'none');
     const notice = byId('no-webgpu');
     notice.textContent = probe.noWebGpu
-      ? `This browser has no WebGPU, so nothing here can run on its GPU. The page uses the CPU reference backend instead: everything still trains, only slower. (${probe.reason})`
-      : `WebGPU could not be started: ${probe.reason} The page uses the CPU reference backend instead: everything still trains, only slower.`;
+      ? `This browser has no WebGPU, so nothing here can run on its GPU. ${choice.reason} (${probe.reason})`
+      : `WebGPU could not be started: ${probe.reason} ${choice.reason}`;
     notice.hidden = false;
     const option = byId<HTMLSelectElement>('backend').querySelector<HTMLOptionElement>('option[value="webgpu"]')!;
     option.disabled = true;

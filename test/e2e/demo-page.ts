@@ -21,8 +21,8 @@ const run = promisify(execFile);
 export interface DemoPage {
   /** The browser, or the test is skipped (no Chromium, and REQUIRE_BROWSER unset). */
   ready(ctx: TestContext): Browser;
-  /** A page on the demo, with every page error and console error collected; waits for 'ready'. */
-  open(b: Browser, init?: () => void, hash?: string): Promise<{ page: Page; errors: string[] }>;
+  /** A page on the demo, with every page error and console error collected (console warnings apart); waits for 'ready'. */
+  open(b: Browser, init?: () => void, hash?: string): Promise<{ page: Page; errors: string[]; warnings: string[] }>;
 }
 
 /** Builds and serves the demo before the file's tests, and closes everything after. */
@@ -66,14 +66,16 @@ export function useDemoPage(): DemoPage {
     async open(b, init, hash = '') {
       const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
+      const warnings: string[] = [];
       page.on('pageerror', (e) => errors.push(`pageerror: ${e.message}`));
       page.on('console', (m) => {
         if (m.type() === 'error') errors.push(`console: ${m.text()}`);
+        if (m.type() === 'warning') warnings.push(m.text());
       });
       if (init) await page.addInitScript(init);
       await page.goto(server!.url + hash);
       await waitForStatus(page, 'ready', 60_000);
-      return { page, errors };
+      return { page, errors, warnings };
     },
   };
 }

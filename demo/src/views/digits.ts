@@ -125,7 +125,7 @@ export class DrawPad {
   }
 
   clear(): void {
-    const ctx = this.canvas.getContext('2d')!;
+    const ctx = this.canvas.getContext('2d', { willReadFrequently: true })!;
     ctx.fillStyle = 'black';
     ctx.fillRect(0, 0, this.canvas.width, this.canvas.height);
     this.inked = false;
@@ -138,7 +138,7 @@ export class DrawPad {
   }
 
   private stroke(to: [number, number]): void {
-    const ctx = this.canvas.getContext('2d')!;
+    const ctx = this.canvas.getContext('2d', { willReadFrequently: true })!;
     ctx.strokeStyle = 'white';
     ctx.lineWidth = this.canvas.width / 12;
     ctx.lineCap = ctx.lineJoin = 'round';
@@ -155,7 +155,7 @@ export class DrawPad {
   pixels(): Float32Array | undefined {
     if (!this.inked) return undefined;
     const { width, height } = this.canvas;
-    const src = this.canvas.getContext('2d')!.getImageData(0, 0, width, height).data;
+    const src = this.canvas.getContext('2d', { willReadFrequently: true })!.getImageData(0, 0, width, height).data;
     let [x0, y0, x1, y1] = [width, height, -1, -1];
     for (let y = 0; y < height; y++) {
       for (let x = 0; x < width; x++) {
