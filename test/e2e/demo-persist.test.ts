@@ -123,6 +123,34 @@ describe('demo page: saving and loading models', () => {
     expect(maxDiff(mnistBefore, await predictions(fresh.page))).toBe(0);
     expect(fresh.errors).toHaveLength(1);
     expect(fresh.errors[0]).toContain(error);
+
+    // And the other way round: a digits model on a 2-D set.
+    await fresh.page.evaluate(() => {
+      const size = document.querySelector<HTMLInputElement>('[data-testid=train-size]')!;
+      size.value = '100';
+      size.dispatchEvent(new Event('change', { bubbles: true }));
+    });
+    await waitForStatus(fresh.page, 'ready', 30_000);
+    await fresh.page.click('[data-testid=step]');
+    await waitForStatus(fresh.page, 'paused', 60_000);
+    const digitFiles: Download[] = [];
+    fresh.page.on('download', (d) => digitFiles.push(d));
+    await fresh.page.click('[data-testid=save-model]');
+    await expect.poll(() => digitFiles.length, { timeout: 10_000 }).toBe(2);
+    const mnistPaths: string[] = [];
+    for (const d of digitFiles) {
+      mnistPaths.push(join(dir, d.suggestedFilename()));
+      await d.saveAs(mnistPaths[mnistPaths.length - 1]!);
+    }
+    await setControl(fresh.page, 'dataset', 'moons');
+    await waitForStatus(fresh.page, 'ready', 30_000);
+    await fresh.page.setInputFiles('[data-testid=load-model]', mnistPaths);
+    await waitForStatusText(fresh.page, 'ready — nothing loaded', 30_000);
+    const error2 = await text(fresh.page, 'error');
+    console.log(`[webgpu-train] demo load of a digits model on a 2-D set: "${error2}"`);
+    expect(error2.split('\n')).toHaveLength(1);
+    expect(error2).toContain('webgpu-train-mnist.json');
+    expect(error2).toMatch(/input shape is \[784\] but the data set 'moons' has input shape \[2\]/);
     expect(fresh.warnings).toEqual([]);
     await fresh.page.close();
 

@@ -316,4 +316,24 @@ describe('demo page in headless Chromium', () => {
     expect(errors).toEqual([]);
     await page.close();
   }, 120_000);
+
+  it('on a hardware adapter WebGPU is the default, and the notice says so', async (ctx) => {
+    // The adapter's info as a hardware GPU reports it (the WGSL still runs on SwiftShader underneath).
+    const { page, errors } = await open(ready(ctx), () => {
+      const info = GPUAdapterInfo.prototype;
+      Object.defineProperty(info, 'isFallbackAdapter', { get: () => false });
+      Object.defineProperty(info, 'vendor', { get: () => 'examplevendor' });
+      Object.defineProperty(info, 'architecture', { get: () => 'examplegpu' });
+      Object.defineProperty(info, 'device', { get: () => '' });
+      Object.defineProperty(info, 'description', { get: () => '' });
+    });
+    const adapter = await text(page, 'adapter');
+    const reason = await text(page, 'backend-reason');
+    console.log(`[webgpu-train] demo on an adapter that reports hardware (${adapter}): default ${await page.locator('[data-testid=backend]').inputValue()}; "${reason}"`);
+    expect(adapter).toContain('examplegpu');
+    expect(await page.locator('[data-testid=backend]').inputValue()).toBe('webgpu');
+    expect(reason).toMatch(/^WebGPU is the default: examplegpu.* is a hardware GPU/);
+    expect(errors).toEqual([]);
+    await page.close();
+  }, 60_000);
 });
