@@ -28,7 +28,9 @@ export function comparePlan(s: Settings, data: Prepared): ComparePlan {
 
 function subset(data: Prepared, samples: number): Prepared {
   const f = data.features;
-  return { ...data, train: { x: data.train.x.subarray(0, samples * f), labels: data.train.labels.subarray(0, samples), size: samples } };
+  const t = data.train;
+  // A regression set's targets come along: they, not the labels, are what its model fits.
+  return { ...data, train: { x: t.x.subarray(0, samples * f), labels: t.labels.subarray(0, samples), size: samples, ...(t.targets ? { targets: t.targets.subarray(0, samples) } : {}) } };
 }
 
 export async function timeOn(name: BackendName, s: Settings, full: Prepared, plan: ComparePlan): Promise<CompareRun> {

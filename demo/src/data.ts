@@ -1,13 +1,24 @@
-// The data the page trains on: the library's seeded 2-D sets, and the MNIST
-// digits from the binary asset the Vite plugin builds (see ../mnist-plugin.ts).
+// The data the page trains on: the library's seeded 2-D sets, two regression
+// sets (a curve over one input, bumps over the plane), and the MNIST digits
+// from the binary asset the Vite plugin builds (see ../mnist-plugin.ts).
+//
+// As in TensorFlow Playground, the 2-D sets and the curve draw one set of
+// points and split it: the first share trains, the rest tests (validation).
 import { MNIST_PIXELS, mnistSplit, targetsFor as libraryTargets, toyDataset, type LossName, type MnistSplit, type ModelTask, type ToyName } from '../../src/index.js';
+import { Random } from '../../src/random.js';
+import { mapFeatures, type FeatureName } from './features.js';
 import type { Settings } from './settings.js';
 
-/** A labelled set: inputs [size × features] row-major, one class per sample. */
+/** A labelled set: inputs [size × features] row-major, one class (or one number) per sample. */
 export interface LabelledSet {
+  /** What the model takes: [size × features], row-major. */
   x: Float32Array;
   labels: Uint8Array;
   size: number;
+  /** Where each sample lies, for drawing: [size × 2] in the plane, [size] on the curve's line. */
+  points?: Float32Array;
+  /** The number to predict, one per sample (the regression sets; labels are then unused zeros). */
+  targets?: Float32Array;
 }
 
 export interface Prepared {
@@ -15,21 +26,110 @@ export interface Prepared {
   features: number;
   /** [height, width, channels] for image data (the digits): what convolutions take. */
   imageShape?: number[];
+  /** 2 for the 2-D classes, 10 digits, 1 for a number to predict. */
   classes: number;
+  /** A number to predict: mean squared error through a linear output, and no accuracy. */
+  regression?: boolean;
+  /** For the sets drawn on the page: the points' dimensions (1 on the curve, 2 in the plane) and the features the model sees of them. */
+  space?: { dims: 1 | 2; features: FeatureName[] };
   train: LabelledSet;
   /** Never trained on: the validation curves and, for MNIST, the held-out grid. */
   validation: LabelledSet;
 }
 
-/** Validation points for a 2-D set: enough for a smooth curve, cheap to evaluate every epoch. */
-const TOY_VALIDATION = 400;
+/** Points over one input: a noisy sine, x in [−1, 1]; `noise` is the standard deviation added to y. */
+export function curveSet(size: number, noise: number, seed: number): { points: Float32Array; targets: Float32Array } {
+  const rng = new Random(seed);
+  const points = new Float32Array(size);
+  const targets = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const x = rng.uniform(-1, 1);
+    points[i] = x;
+    targets[i] = 0.8 * Math.sin(3.5 * x) + noise * rng.normal();
+  }
+  return { points, targets };
+}
 
+/** Centres and signs of the bumps: Playground's "multi gaussian" surface, scaled to [−1, 1]². */
+const BUMPS = [
+  [-0.6, 0.45, 1], [0, 0.45, -1], [0.6, 0.45, 1],
+  [-0.6, -0.45, -1], [0, -0.45, 1], [0.6, -0.45, -1],
+] as const;
+const BUMP_WIDTH = 0.25;
+
+/** The bumps surface's value at a point: about +1 or −1 at each centre, 0 between. */
+export function bumpsAt(x1: number, x2: number): number {
+  let v = 0;
+  for (const [cx, cy, sign] of BUMPS) v += sign * Math.exp(-((x1 - cx) ** 2 + (x2 - cy) ** 2) / (2 * BUMP_WIDTH ** 2));
+  return v;
+}
+
+/** Points uniform over [−1, 1]², each with the surface's value plus `noise` × a standard normal. */
+export function bumpsSet(size: number, noise: number, seed: number): { points: Float32Array; targets: Float32Array } {
+  const rng = new Random(seed);
+  const points = new Float32Array(size * 2);
+  const targets = new Float32Array(size);
+  for (let i = 0; i < size; i++) {
+    const [a, b] = [rng.uniform(-1, 1), rng.uniform(-1, 1)];
+    points[2 * i] = a;
+    points[2 * i + 1] = b;
+    targets[i] = bumpsAt(a, b) + noise * rng.normal();
+  }
+  return { points, targets };
+}
+
+/** How many of `total` points train under a ratio: at least one on each side. */
+export function trainCount(total: number, ratio: number): number {
+  return Math.min(total - 1, Math.max(1, Math.round(total * ratio)));
+}
+
+/** Every point drawn, before the split. */
+interface Drawn {
+  x: Float32Array;
+  points: Float32Array;
+  labels: Uint8Array;
+  targets?: Float32Array;
+}
+
+/** Rows [from, to) of the drawn points, whose samples have `width` inputs and `dims` coordinates. */
+function rows(all: Drawn, width: number, dims: number, from: number, to: number): LabelledSet {
+  return {
+    x: all.x.subarray(from * width, to * width),
+    labels: all.labels.subarray(from, to),
+    size: to - from,
+    points: all.points.subarray(from * dims, to * dims),
+    ...(all.targets ? { targets: all.targets.subarray(from, to) } : {}),
+  };
+}
+
+/** The 2-D sets and the curve: `trainSize` points drawn from the seed, split by the train ratio. */
 export function toyData(s: Settings): Prepared {
-  const name = s.dataset as ToyName;
-  // Different seeds: the validation points are new draws from the same distribution.
-  const train = toyDataset(name, s.trainSize, { noise: s.noise, seed: s.seed });
-  const validation = toyDataset(name, TOY_VALIDATION, { noise: s.noise, seed: s.seed + 1_000_003 });
-  return { kind: 'toy', features: 2, classes: 2, train, validation };
+  const total = s.trainSize;
+  const cut = trainCount(total, s.trainRatio);
+  if (s.dataset === 'curve') {
+    const { points, targets } = curveSet(total, s.noise, s.seed);
+    const all = { x: points, points, targets, labels: new Uint8Array(total) };
+    return { kind: 'toy', features: 1, classes: 1, regression: true, space: { dims: 1, features: [] }, train: rows(all, 1, 1, 0, cut), validation: rows(all, 1, 1, cut, total) };
+  }
+  const regression = s.dataset === 'bumps';
+  const drawn = regression ? { ...bumpsSet(total, s.noise, s.seed), labels: new Uint8Array(total) } : planeClasses(s.dataset as ToyName, total, s);
+  const features = s.features;
+  const all = { ...drawn, x: mapFeatures(drawn.points, features) };
+  const width = features.length;
+  return {
+    kind: 'toy',
+    features: width,
+    classes: regression ? 1 : 2,
+    ...(regression ? { regression } : {}),
+    space: { dims: 2, features },
+    train: rows(all, width, 2, 0, cut),
+    validation: rows(all, width, 2, cut, total),
+  };
+}
+
+function planeClasses(name: ToyName, total: number, s: Settings): { points: Float32Array; labels: Uint8Array } {
+  const set = toyDataset(name, total, { noise: s.noise, seed: s.seed });
+  return { points: set.x, labels: set.labels };
 }
 
 let digits: Promise<MnistSplit> | undefined;
@@ -77,12 +177,14 @@ export async function mnistData(s: Settings): Promise<Prepared> {
   return { kind: 'mnist', features: MNIST_PIXELS, imageShape: [28, 28, 1], classes: 10, train, validation: split.test };
 }
 
-/** What the labels ask of a model: two classes on the plane, ten digits. */
-export function taskOf(data: Pick<Prepared, 'classes'>): ModelTask {
+/** What the labels ask of a model: two classes on the plane, ten digits, or a number. */
+export function taskOf(data: Pick<Prepared, 'classes' | 'regression'>): ModelTask {
+  if (data.regression) return { kind: 'regression', classes: 1 };
   return { kind: data.classes === 2 ? 'binary' : 'multiclass', classes: data.classes };
 }
 
-/** The targets a loss needs (a 0/1 column, one-hot rows, or integer labels), as the library's builder decides. */
+/** The targets a loss needs (a 0/1 column, one-hot rows, integer labels, or the numbers to predict), as the library's builder decides. */
 export function targetsFor(loss: LossName, set: LabelledSet, classes: number): { values: Float32Array; cols: number } {
+  if (set.targets) return { values: set.targets, cols: 1 };
   return libraryTargets(taskOf({ classes }), loss, set.labels);
 }

@@ -7,7 +7,9 @@ import { backendFor, defaultBackend, firstGpuRun, probeWebGpu, reasonAfterCompar
 import { comparePlan, timeOn, type CompareRun } from './compare.js';
 import { mnistData, toyData } from './data.js';
 import { byId, fmt, fmtRate, setText } from './dom.js';
-import { DEFAULTS, isMnist, lossChoices, MNIST_NETWORKS, readSettings, type DatasetName, type MnistNetwork } from './settings.js';
+import { DEFAULTS, isMnist, kindOf, lossChoices, MNIST_NETWORKS, readSettings, type DataKind, type DatasetName, type MnistNetwork } from './settings.js';
+import { applyHashOnLoad, showWeightNorm, syncPlayground, wirePlayground } from './playground.js';
+import { writeHash } from './url-state.js';
 import { rememberLast, wirePersistence, type ModelSource } from './persist.js';
 import { Session, type EpochReport } from './session.js';
 import { BoundaryView } from './views/boundary.js';
@@ -18,7 +20,7 @@ import { DigitGrid, DrawPad, predictDrawn, renderFeatureMaps, renderFilterImages
 const DRAW_EVERY_MS = 120;
 
 const curves = new Curves(byId<HTMLCanvasElement>('loss-chart'), byId<HTMLCanvasElement>('acc-chart'));
-const boundary = new BoundaryView(byId<HTMLCanvasElement>('boundary'), byId('neurons'));
+const boundary = new BoundaryView(byId<HTMLCanvasElement>('boundary'), byId('neurons'), byId('toy-title'));
 const digitGrid = new DigitGrid(byId('digit-grid'));
 const pad = new DrawPad(byId<HTMLCanvasElement>('draw'));
 
@@ -74,16 +76,12 @@ function serial(action: () => Promise<void>): Promise<void> {
 
 // ---- building a model --------------------------------------------------------------------
 
-function kindOf(d: string): 'toy' | 'mnist' {
-  return d === 'mnist' ? 'mnist' : 'toy';
-}
-
 function setValue(id: string, v: string): void {
   byId<HTMLInputElement | HTMLSelectElement>(id).value = v;
 }
 
 /** Switching between the plane and the digits swaps in settings that suit each. */
-function applyDefaults(kind: 'toy' | 'mnist'): void {
+function applyDefaults(kind: DataKind): void {
   const d = DEFAULTS[kind];
   setValue('layers', d.layers);
   setValue('activation', d.activation);
@@ -96,7 +94,7 @@ function applyDefaults(kind: 'toy' | 'mnist'): void {
   size.max = String(d.trainSize.max);
   size.step = String(d.trainSize.step);
   size.value = String(d.trainSize.value);
-  populateLosses(kind === 'mnist' ? 'mnist' : 'spiral', d.loss);
+  populateLosses(kind === 'mnist' ? 'mnist' : kind === 'regression' ? 'curve' : 'spiral', d.loss);
   syncLabels();
 }
 
@@ -123,6 +121,7 @@ function syncLabels(): void {
   const mnist = byId<HTMLSelectElement>('dataset').value === 'mnist';
   document.querySelectorAll<HTMLElement>('.toy-only').forEach((el) => (el.hidden = mnist));
   document.querySelectorAll<HTMLElement>('.mnist-only').forEach((el) => (el.hidden = !mnist));
+  syncPlayground();
 }
 
 function describeModel(s: Session): string {
@@ -137,7 +136,7 @@ function describeData(s: Session): string {
   const data =
     p.kind === 'mnist'
       ? `${p.train.size.toLocaleString('en-US')} of the 8,000 training digits; ${p.validation.size.toLocaleString('en-US')} held out for validation.`
-      : `${p.train.size} training points; ${p.validation.size} fresh validation points from the same distribution.`;
+      : `${p.train.size + p.validation.size} points drawn: ${p.train.size} to train on, ${p.validation.size} held out to test (validation).`;
   return `${data} ${steps} gradient step${steps === 1 ? '' : 's'} per epoch (batch of ${step}).`;
 }
 
@@ -147,6 +146,8 @@ function clearNumbers(): void {
   setText('accuracy', '–');
   setText('epochs-per-s', '–');
   setText('samples-per-s', '–');
+  setText('weight-norm', '–');
+  setText('val-loss', '–');
 }
 
 async function reset(load?: ModelSource): Promise<void> {
@@ -158,6 +159,7 @@ async function reset(load?: ModelSource): Promise<void> {
   curves.clear();
   syncLabels();
   const s = readSettings();
+  writeHash();
   if (s.backend === 'webgpu' && !gpuAvailable) throw new Error('WebGPU is not available in this browser; choose the CPU backend.');
   setStatus(isMnist(s) ? 'loading digits…' : 'building…');
   const data = isMnist(s) ? await mnistData(s) : toyData(s);
@@ -178,12 +180,13 @@ async function reset(load?: ModelSource): Promise<void> {
 async function drawViews(s: Session): Promise<void> {
   lastDraw = performance.now();
   curves.draw();
+  const [kernel] = await s.model.getWeights();
+  showWeightNorm(kernel);
   if (s.prepared.kind === 'toy') {
     await boundary.render(s.model);
     return;
   }
   await digitGrid.render(s.model);
-  const [kernel] = await s.model.getWeights();
   const first = s.model.layerInfo()[0]!;
   const conv = first.className === 'Conv2D';
   setText('first-layer-title', conv ? 'What the first-layer filters look for' : 'What the first-layer neurons look for');
@@ -208,6 +211,7 @@ async function drawFeatureMaps(s: Session): Promise<void> {
 async function onEpoch(s: Session, r: EpochReport, target: number): Promise<void> {
   setText('epoch', String(r.epoch));
   setText('loss', fmt(r.logs.loss));
+  setText('val-loss', fmt(r.logs.val_loss));
   setText('accuracy', fmt(r.logs.accuracy));
   const speed = s.speed();
   setText('epochs-per-s', fmtRate(speed.epochsPerSec));
@@ -305,7 +309,7 @@ function controlName(el: HTMLElement): string {
 function switchDataset(name: string): void {
   const form = byId<HTMLFormElement>('controls');
   setValue('dataset', name);
-  const kind = kindOf(name);
+  const kind = kindOf(name as DatasetName);
   if (kind !== form.dataset.kind) {
     form.dataset.kind = kind;
     byId<HTMLSelectElement>('loss-fn').value = '';
@@ -360,6 +364,15 @@ async function start(): Promise<void> {
   form.dataset.kind = 'toy';
   applyDefaults('toy');
   wirePersistence({ session: () => session, serial, reset, setStatus, showError, clearError, switchDataset, syncLabels });
+  wirePlayground({
+    boundary,
+    switchDataset,
+    syncLabels,
+    redraw: () => {
+      if (session && !session.isRunning) void serial(() => drawViews(session!));
+    },
+    restart,
+  });
   setStatus('opening the GPU…');
   probe = await probeWebGpu();
   gpuAvailable = probe.ok;
@@ -383,6 +396,8 @@ async function start(): Promise<void> {
     setValue('backend', 'cpu');
     byId('compare').title = 'needs WebGPU';
   }
+  // A link's settings, its backend included, over the defaults.
+  applyHashOnLoad({ switchDataset, syncLabels, boundary });
   await serial(reset);
 }
 

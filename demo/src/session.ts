@@ -19,7 +19,7 @@ import {
 } from '../../src/index.js';
 import { targetsFor, taskOf, type Prepared } from './data.js';
 import { yieldToBrowser } from './dom.js';
-import { batchSizeFor, type Settings } from './settings.js';
+import { batchSizeFor, isRegression, regularizerFor, type Settings } from './settings.js';
 
 export interface EpochReport {
   /** Epochs done so far in this session (1 after the first). */
@@ -48,14 +48,19 @@ export function optimizerFor(s: Settings): Optimizer {
 /** The model the settings describe, through the library's one model builder (the output layer follows the loss). */
 export function buildModel(s: Settings, data: Prepared, backend: Backend): Sequential {
   const inputShape = usesImages(s.hidden) && data.imageShape ? data.imageShape : [data.features];
-  const model = buildFromSpec({ inputShape, hidden: s.hidden, activation: s.activation, task: taskOf(data), loss: s.loss }, { backend, seed: s.seed });
+  const kernelRegularizer = regularizerFor(s);
+  const model = buildFromSpec(
+    { inputShape, hidden: s.hidden, activation: s.activation, task: taskOf(data), loss: s.loss, ...(kernelRegularizer ? { kernelRegularizer } : {}) },
+    { backend, seed: s.seed },
+  );
   compileFor(model, s);
   return model;
 }
 
 /** Compiles a model (built here, or loaded from a file) for training under the settings. */
 export function compileFor(model: Sequential, s: Settings): void {
-  model.compile({ optimizer: optimizerFor(s), loss: s.loss, metrics: ['accuracy'] });
+  // A number to predict has no accuracy: the loss (squared error) alone says how close it is.
+  model.compile({ optimizer: optimizerFor(s), loss: s.loss, metrics: isRegression(s) ? [] : ['accuracy'] });
 }
 
 /** The data as host tensors, made once: every fit uploads them to the model's backend. */

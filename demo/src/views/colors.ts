@@ -15,8 +15,8 @@ export function diverging(t: number): [number, number, number] {
 
 export const CLASS_COLORS = ['#f59322', '#0877bd'] as const;
 
-/** Paints a w×h field of values in [−1, 1] into a canvas of any size, smoothly scaled. */
-export function paintField(canvas: HTMLCanvasElement, values: ArrayLike<number>, w: number, h: number, lighten = 0): void {
+/** Paints a w×h field of values in [−1, 1] into a canvas of any size, smoothly scaled (or in hard blocks, for hard classes). */
+export function paintField(canvas: HTMLCanvasElement, values: ArrayLike<number>, w: number, h: number, lighten = 0, smooth = true): void {
   const small = document.createElement('canvas');
   small.width = w;
   small.height = h;
@@ -32,7 +32,7 @@ export function paintField(canvas: HTMLCanvasElement, values: ArrayLike<number>,
   }
   sctx.putImageData(img, 0, 0);
   const ctx = canvas.getContext('2d')!;
-  ctx.imageSmoothingEnabled = true;
-  ctx.imageSmoothingQuality = 'high';
+  ctx.imageSmoothingEnabled = smooth;
+  if (smooth) ctx.imageSmoothingQuality = 'high';
   ctx.drawImage(small, 0, 0, canvas.width, canvas.height);
 }
