@@ -60,8 +60,10 @@ export function syncPlayground(): void {
   const regularized = byId<HTMLSelectElement>('regularization').value !== 'none';
   byId<HTMLSelectElement>('regularization-rate').disabled = !regularized;
   byId('controls').querySelector('.reg-rate')!.classList.toggle('off', !regularized);
-  // A number to predict has no accuracy: its chart is hidden, and the stat stays '–'.
-  byId('acc-panel').hidden = isRegression({ dataset });
+  // A number to predict has no accuracy: its chart is hidden, and the stat stays '–'. Nor classes to name in the legend.
+  const regression = isRegression({ dataset });
+  byId('acc-panel').hidden = regression;
+  document.querySelectorAll<HTMLElement>('.legend .c0, .legend .c1').forEach((el) => (el.hidden = regression));
 }
 
 /** √Σw² of the first layer's kernel: L2 pulls it down, and the page shows by how much. */

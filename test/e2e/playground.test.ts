@@ -204,6 +204,7 @@ describe('demo page: the Playground features', () => {
     expect(last).toBeLessThan(first * 0.5);
     expect(await text(page, 'accuracy')).toBe('–');
     expect(await page.isVisible('#acc-panel')).toBe(false);
+    expect(await page.isVisible('.legend .c1')).toBe(false);
     expect(dark).toBeGreaterThan(300);
     await screenshot(page, 'playground-regression-curve.png');
 
