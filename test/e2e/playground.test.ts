@@ -141,6 +141,17 @@ describe('demo page: the Playground features', () => {
     await second.page.waitForSelector('[data-testid=copy-link-text]', { timeout: 5_000 });
     expect(await second.page.locator('[data-testid=copy-link-text]').inputValue()).toBe(copied);
 
+    // A link pasted into the address bar of an open page: the run it describes.
+    await second.page.evaluate(() => {
+      location.hash = '#dataset=xor&backend=cpu&layers=5&reg=l2&regRate=0.01';
+    });
+    await second.page.waitForFunction(() => (document.querySelector('[data-testid=status]')!.textContent ?? '').startsWith('ready — new model'), undefined, { timeout: 30_000 });
+    expect(await text(second.page, 'status')).toBe('ready — new model: weights reset because the link changed');
+    const pasted = await shownState(second.page);
+    expect([pasted.dataset, pasted.layers, pasted.reg, pasted.regRate]).toEqual(['xor', '5', 'l2', '0.01']);
+    // Controls the link leaves out keep their values (the moons link's seed).
+    expect(pasted.seed).toBe('7');
+
     expect(first.errors).toEqual([]);
     expect(second.errors).toEqual([]);
     await first.page.close();
