@@ -26,6 +26,11 @@ export {
   type WebGpuStats,
   type MatmulKernel,
   type WebGpuTuning,
+  type MatmulShape,
+  type TuneReport,
+  type TunedBucket,
+  type TunerStats,
+  type GemmDecision,
 } from './backend/webgpu/index.js';
 export { Random } from './random.js';
 export { tensor } from './host.js';

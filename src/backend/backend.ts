@@ -339,6 +339,12 @@ export interface Backend {
 
   /** Records the ops `build` asks for, without running them. */
   record(build: () => void): Plan;
+  /**
+   * Backends that tune their kernels (WebGPU's GEMM autotuning) time the
+   * products `build` would record, before it is recorded for real; nothing
+   * is recorded or run for the model. Optional: others have nothing to tune.
+   */
+  tuneFor?(build: () => void): Promise<unknown>;
   /** Runs a recorded plan once more, in order after everything asked for so far. */
   replay(plan: Plan): void;
 

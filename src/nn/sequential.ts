@@ -651,6 +651,12 @@ export class Sequential {
       const train = this.upload(trainX, trainY, withMetrics);
       owned.push(...Sequential.tensorsOf(train));
       const trainStats = keep(b.zeros([2]));
+      // A backend that tunes its kernels times this fit's products first (once per shape bucket), never inside the epochs.
+      await b.tuneFor?.(() => {
+        if (fullBatches > 0) this.recordTrainStep(c, train, batch, trainStats).dispose();
+        if (rest > 0) this.recordTrainStep(c, train, rest, trainStats).dispose();
+        if (val) this.recordEvaluateStep(c, train, Math.min(this.inferenceChunk(), val[0].rows), trainStats).dispose();
+      });
       const fullPlan = fullBatches > 0 ? keep(this.recordTrainStep(c, train, batch, trainStats)) : undefined;
       const restPlan = rest > 0 ? keep(this.recordTrainStep(c, train, rest, trainStats)) : undefined;
       const steps: { plan: Plan; size: number }[] = [];

@@ -3,7 +3,7 @@
 // The kernels are the template of shaders/gemm/; matmul and the conv2d passes
 // are instances of it.
 import type { Constants } from './pipelines.js';
-import { NAIVE_DEFAULT, type MatmulTiling } from './matmul-tiling.js';
+import { NAIVE_DEFAULT, type MatmulTiling, type TilingName } from './matmul-tiling.js';
 
 /**
  * The register forms: which operand dimension each reads in vec4s.
@@ -34,10 +34,24 @@ export interface GemmRequest {
   split: boolean;
   /** A software adapter: few cores, each wanting whole SIMD groups of invocations. */
   software: boolean;
+  /** The largest register block the register forms may take (16 when absent). */
+  maxBlock?: number;
+}
+
+/**
+ * What tuning decides for a product, in place of the rules: the kernel, the
+ * tiled kernel's tile, the register forms' largest block, and whether a
+ * split reduction (where the product allows one) is used.
+ */
+export interface GemmDecision {
+  kernel: GemmKernel;
+  tile?: TilingName;
+  maxBlock?: number;
+  split?: boolean;
 }
 
 /** Register blocks tried, largest first: more fmas per loaded value, but fewer invocations. */
-const REGISTER_BLOCKS = [16, 8, 4];
+export const REGISTER_BLOCKS = [16, 8, 4];
 /** Invocations per register-form workgroup: two 8-lane SIMD groups of a software adapter. */
 const REGISTER_WG = 16;
 /** Workgroups a software adapter wants at least, so every core gets several. */
@@ -64,10 +78,11 @@ interface Grid {
  * invocation, not 16); then the largest block that still gives enough
  * workgroups, or that a split reduction will spread out.
  */
-function registerGrid(M: number, N: number, canSplit: boolean): Grid {
+function registerGrid(M: number, N: number, canSplit: boolean, maxBlock = REGISTER_BLOCKS[0]!): Grid {
   let grid: Grid | undefined;
   const wgX = Math.min(4, pow2ceil(Math.ceil(N / 4)));
-  for (const b of REGISTER_BLOCKS) {
+  const blocks = REGISTER_BLOCKS.filter((b) => b <= maxBlock);
+  for (const b of blocks.length > 0 ? blocks : [REGISTER_BLOCKS[REGISTER_BLOCKS.length - 1]!]) {
     const cols = Math.min(b, Math.max(4, pow2ceil(Math.ceil(N / wgX))));
     const rows = Math.min(b, Math.max(4, pow2ceil(M)));
     const iy = Math.ceil(M / rows);
@@ -84,7 +99,7 @@ export function chooseGemm(r: GemmRequest): GemmChoice {
   const minChunk = r.software ? MIN_CHUNK.software : MIN_CHUNK.hardware;
   const canSplit = r.split && K >= 2 * minChunk;
   let grid: Grid;
-  if (r.kernel === 'register') grid = registerGrid(M, N, canSplit);
+  if (r.kernel === 'register') grid = registerGrid(M, N, canSplit, r.maxBlock);
   else if (r.kernel === 'tiled') {
     const t = r.tiled;
     grid = { constants: { WG_X: t.wgX, WG_Y: t.wgY, TILE_K: t.tileK, TILE_BLOCK: t.block }, perRow: t.block, perCol: t.block, wg: [t.wgX, t.wgY] };

@@ -66,10 +66,13 @@ import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
 import { ACCURACY_CODE, ACTIVATION_CODE, LOSS_CODE, SHADERS, uniformData } from './kernels.js';
 import { tiledFor, type MatmulTiling, type TilingName } from './matmul-tiling.js';
 import { chooseGemm, gemmParams, type GemmChoice, type GemmForm, type GemmKernel } from './gemm.js';
+import { bucketKey, GemmTuner, gemmRequest, tuningStoreFor, type GemmWork, type TuneReport, type TunerStats } from './autotune.js';
 
 export { NoAdapterError } from './device.js';
 export { BufferLimitError } from './buffers.js';
 export { DeviceLostError, GpuValidationError } from './scheduler.js';
+export type { TuneReport, TunedBucket, TunerStats } from './autotune.js';
+export type { GemmDecision } from './gemm.js';
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
@@ -132,6 +135,28 @@ export interface WebGpuTuning {
    * 64×64 of 4×4 blocks (hardware GPUs' default), 'huge' 128×128 of 8×8 blocks.
    */
   gemmTile?: TilingName;
+  /**
+   * Time a few GEMM configurations per product shape before training and use
+   * the fastest (default: on for hardware GPUs, off for software adapters,
+   * whose rules already pick well). Setting gemmKernel or gemmTile turns it off.
+   */
+  autotune?: boolean;
+  /**
+   * Where tuning decisions persist, keyed by adapter and kernel sources: a
+   * directory in Node (default $XDG_CACHE_HOME/webgpu-train or
+   * ~/.cache/webgpu-train, through the Node entry), localStorage in browsers;
+   * false keeps them in memory only.
+   */
+  tuningCache?: string | false;
+}
+
+/** A matmul's shape, for {@link WebGpuBackend.tuneMatmul}. */
+export interface MatmulShape {
+  M: number;
+  N: number;
+  K: number;
+  transposeA?: boolean;
+  transposeB?: boolean;
 }
 
 /** What a recording collects: the commands, and the buffers they bind that the plan owns. */
@@ -184,6 +209,11 @@ export class WebGpuBackend implements Backend {
     return tiledFor(this.isSoftwareAdapter, this.limits, this.tuning.gemmTile);
   }
   private recording: Recording | undefined;
+  /** While collecting a recording's products for tuning: nothing is dispatched, tensors are shapes only. */
+  private collecting: GemmWork[] | undefined;
+  /** The buffer behind collected tensors (never bound). */
+  private phantomBuffer: GPUBuffer | undefined;
+  private readonly tuner: GemmTuner;
   /** Tensors created while recording a plan: the plan releases them, not dispose(). */
   private readonly planOwned = new WeakSet<GpuTensor>();
 
@@ -223,6 +253,99 @@ export class WebGpuBackend implements Backend {
     this.scheduler = new Scheduler(this.device, this.pool, this.pipelines, () => ctx.lostReason);
     // Checked at creation: a tile this device cannot hold fails here, not in the middle of training.
     tiledFor(ctx.isSoftware, this.limits, tuning.gemmTile);
+    this.tuner = new GemmTuner({
+      device: this.device,
+      adapterName: this.adapterName,
+      software: this.isSoftwareAdapter,
+      tiled: (name) => tiledFor(this.isSoftwareAdapter, this.limits, name),
+      pipeline: (source, entryPoint, constants) => {
+        // A candidate that fails to compile is dropped by the tuner, not reported at the next flush.
+        const before = this.pipelines.errors.length;
+        const pipeline = this.pipelines.get(source, entryPoint, constants);
+        const errors = this.pipelines.errors.splice(before);
+        return { pipeline, error: Promise.all(errors).then((m) => m.find((e) => e !== undefined)) };
+      },
+      layout: (source) => this.pipelines.layout(source),
+      placeholder: (source, binding) => this.placeholder(source, binding),
+      reduceSplits: (M, N) => ({ constants: { SPLIT_K: true, WG }, workgroups: this.strided(M * N).groups }),
+      uniforms: (w, choice) => uniformData([...gemmParams(w.M, w.N, w.K, choice), ...w.instanceUniforms]),
+    });
+  }
+
+  // ---- tuning -------------------------------------------------------------------------------
+
+  /** Whether fit tunes the GEMM kernels before recording: the autotune option, else on for hardware GPUs only. */
+  get autotune(): boolean {
+    if (this.tuning.gemmKernel !== undefined || this.tuning.gemmTile !== undefined) return false;
+    return this.tuning.autotune ?? !this.isSoftwareAdapter;
+  }
+
+  /**
+   * Tunes the GEMM kernels for the products `build` would record: `build`
+   * runs once with nothing dispatched (tensors it makes are shapes only), and
+   * each bucket of its products (kernel instance, form, M, N, K rounded up to
+   * powers of two) not yet decided is timed over a few configurations. Later
+   * recordings use the decisions. Does nothing when {@link WebGpuBackend.autotune} is off,
+   * unless `force` is set. Never call it while a plan is being recorded.
+   *
+   * @example
+   * ```ts
+   * const gpu = await WebGpuBackend.create({ autotune: true });
+   * const x = gpu.zeros([256, 784]);
+   * const w = gpu.zeros([784, 128]);
+   * const report = await gpu.tuneFor(() => void gpu.matmul(x, w));
+   * console.log(report.buckets.map((b) => `${b.key}: ${JSON.stringify(b.decision)}`));
+   * ```
+   */
+  async tuneFor(build: () => void, options: { force?: boolean } = {}): Promise<TuneReport> {
+    if (!this.autotune && !options.force) return { buckets: [], timed: 0, ms: 0 };
+    const work = this.collect(build);
+    return this.tuner.tune(work, tuningStoreFor(this.tuning.tuningCache));
+  }
+
+  /** {@link WebGpuBackend.tuneFor} over matmuls of these shapes (plain, with no epilogue): tuned even when autotune is off. */
+  async tuneMatmul(shapes: readonly MatmulShape[]): Promise<TuneReport> {
+    return this.tuneFor(() => {
+      for (const s of shapes) {
+        const a = this.zeros(s.transposeA ? [s.K, s.M] : [s.M, s.K]);
+        const b = this.zeros(s.transposeB ? [s.N, s.K] : [s.K, s.N]);
+        this.matmul(a, b, { transposeA: !!s.transposeA, transposeB: !!s.transposeB });
+      }
+    }, { force: true });
+  }
+
+  /** The tuning decisions in memory, by bucket. */
+  tunedDecisions(): TuneReport['buckets'] {
+    return this.tuner.entries();
+  }
+
+  /** Sets a bucket's decision by hand (for tools and tests; bucket keys as in {@link WebGpuBackend.tunedDecisions}); applies to products recorded afterwards. */
+  setTunedDecision(key: string, decision: TuneReport['buckets'][number]['decision']): void {
+    this.tuner.set(key, decision);
+  }
+
+  /** Forgets the tuning decisions in memory (the persistent store keeps its own). */
+  clearTunedDecisions(): void {
+    this.tuner.clear();
+  }
+
+  /** Counters of the tuner: timing runs, buckets timed and loaded, time spent. */
+  tuningStats(): TunerStats {
+    return { ...this.tuner.stats };
+  }
+
+  /** Runs `build` with nothing dispatched, and returns the GEMM products it asked for. */
+  private collect(build: () => void): GemmWork[] {
+    if (this.recording || this.collecting) throw new Error('tuneFor: tuning cannot start while a plan is being recorded');
+    this.scheduler.checkAlive();
+    const work: GemmWork[] = [];
+    this.collecting = work;
+    try {
+      build();
+    } finally {
+      this.collecting = undefined;
+    }
+    return work;
   }
 
   /** Counters since the backend was made: submissions, readbacks, dispatches, and the buffer pool's memory. */
@@ -256,6 +379,10 @@ export class WebGpuBackend implements Backend {
 
   private allocate(shape: Shape, what: string): GpuTensor {
     this.scheduler.checkAlive();
+    if (this.collecting) {
+      this.phantomBuffer ??= this.device.createBuffer({ size: 16, usage: STORAGE(), label: 'collected tensors' });
+      return new GpuTensor(this, shape, this.phantomBuffer, 0, false);
+    }
     const bytes = shape.reduce((n, d) => n * d, 1) * 4;
     if (bytes > this.limits.maxStorageBufferBindingSize) {
       throw new BufferLimitError(
@@ -274,7 +401,7 @@ export class WebGpuBackend implements Backend {
   tensor(values: Float32Array | readonly number[], shape: Shape): Tensor {
     checkValuesFit(values, shape, 'tensor');
     const t = this.allocate(shape, 'tensor');
-    if (values.length > 0) this.device.queue.writeBuffer(t.buffer, 0, Float32Array.from(values));
+    if (values.length > 0 && !this.collecting) this.device.queue.writeBuffer(t.buffer, 0, Float32Array.from(values));
     return t;
   }
 
@@ -282,13 +409,13 @@ export class WebGpuBackend implements Backend {
     checkShape(shape, 'zeros');
     const t = this.allocate(shape, 'zeros');
     // Pooled buffers hold old values; zero the bytes the tensor covers.
-    if (t.size > 0) this.device.queue.writeBuffer(t.buffer, 0, new Float32Array(t.size));
+    if (t.size > 0 && !this.collecting) this.device.queue.writeBuffer(t.buffer, 0, new Float32Array(t.size));
     return t;
   }
 
   write(t: Tensor, values: Float32Array): void {
     const g = this.own(t, 'write');
-    if (this.recording) throw new Error('write: tensors cannot be written while a plan is being recorded');
+    if (this.recording || this.collecting) throw new Error('write: tensors cannot be written while a plan is being recorded');
     if (values.length !== g.size) throw new ShapeError(`write: ${values.length} values for ${t} of ${g.size}`);
     // queue.writeBuffer lands before any later submit: recorded work that reads
     // the old values must be submitted first.
@@ -304,6 +431,7 @@ export class WebGpuBackend implements Backend {
 
   async read(t: Tensor): Promise<Float32Array> {
     const g = this.own(t, 'read');
+    if (this.collecting) throw new Error('read: results cannot be read while a plan is being recorded');
     const values = await this.scheduler.read(g.buffer, g.offset, g.bindingSize);
     return values.length === g.size ? values : values.slice(0, g.size);
   }
@@ -339,6 +467,7 @@ export class WebGpuBackend implements Backend {
     uniform: ArrayBuffer | undefined,
     workgroups: readonly [number, number?, number?],
   ): void {
+    if (this.collecting) return;
     const max = this.limits.maxComputeWorkgroupsPerDimension;
     if (workgroups.some((w) => (w ?? 1) > max)) {
       throw new Error(`${source.name}.${entryPoint}: ${workgroups.join('×')} workgroups exceed maxComputeWorkgroupsPerDimension ${max}`);
@@ -375,7 +504,7 @@ export class WebGpuBackend implements Backend {
   // ---- ops ----------------------------------------------------------------------------------
 
   matmul(a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
-    return this.matmulWith(this.chooseMatmul(a, b, options), a, b, options);
+    return this.matmulOf(this.chooseMatmul(a, b, options), a, b, options, this.tuning.gemmKernel === undefined && this.tuning.gemmTile === undefined);
   }
 
   /**
@@ -394,6 +523,11 @@ export class WebGpuBackend implements Backend {
 
   /** matmul with a chosen kernel: 'naive' (one output per invocation) exists as a baseline. */
   matmulWith(kernel: MatmulKernel, a: Tensor, b: Tensor, options: MatmulOptions = {}): Tensor {
+    return this.matmulOf(kernel, a, b, options, false);
+  }
+
+  /** A matmul with the rules' kernel; `tunable`: a tuning decision for its bucket may replace it. */
+  private matmulOf(kernel: MatmulKernel, a: Tensor, b: Tensor, options: MatmulOptions, tunable: boolean): Tensor {
     const { M, N, K } = matmulDims(a, b, options);
     if (kernel === 'register' && !registerFits(M, N, K, options)) {
       throw new Error(`matmul: the register kernel needs vec4-aligned dimensions, got M=${M} N=${N} K=${K}`);
@@ -417,7 +551,8 @@ export class WebGpuBackend implements Backend {
     };
     // With the bias gradient fused in, op(A) has one more row: the ones whose products are Σ_k B[k, :].
     const rows = sums ? M + 1 : M;
-    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
+    const register = registerFits(M, N, K, options);
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
     return c;
   }
 
@@ -427,12 +562,21 @@ export class WebGpuBackend implements Backend {
    */
   private gemm(
     source: KernelSource,
-    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean },
+    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean; register: boolean; tunable: boolean },
     constants: Constants,
     bindings: Record<number, GpuTensor | undefined>,
     instanceUniforms: ReadonlyArray<readonly ['u32' | 'f32', number]>,
-  ): GemmChoice {
-    const choice = chooseGemm({ ...r, tiled: this.tiled, software: this.isSoftwareAdapter });
+  ): GemmChoice | undefined {
+    if (this.collecting) {
+      if (!r.tunable) return undefined;
+      const bindingBytes = new Map<number, number>();
+      for (const [i, t] of Object.entries(bindings)) if (t) bindingBytes.set(Number(i), t.bindingSize);
+      this.collecting.push({ source, ...r, constants, instanceUniforms, bindingBytes });
+      return undefined;
+    }
+    const decision = r.tunable ? this.tuner.decision(bucketKey({ source, ...r, constants })) : undefined;
+    const tiled = decision ? (name?: TilingName) => tiledFor(this.isSoftwareAdapter, this.limits, name) : () => this.tiled;
+    const choice = chooseGemm(gemmRequest(r, decision, tiled, this.isSoftwareAdapter));
     const uniform = uniformData([...gemmParams(r.M, r.N, r.K, choice), ...instanceUniforms]);
     const partials = choice.splits > 1 ? this.allocate([choice.splits * r.M * r.N], 'gemm partial sums') : undefined;
     this.run(source, choice.entryPoint, { ...constants, ...choice.constants }, { ...bindings, 7: partials }, uniform, choice.workgroups);
@@ -445,9 +589,14 @@ export class WebGpuBackend implements Backend {
     return choice;
   }
 
-  /** The register kernel on software adapters (their loads are cheap in vec4s), the tiled one on GPUs. */
-  private convKernel(): GemmKernel {
-    return this.tuning.gemmKernel ?? (this.isSoftwareAdapter ? 'register' : 'tiled');
+  /**
+   * The register kernel on software adapters (their loads are cheap in vec4s),
+   * the tiled one on GPUs; the fields every convolution's GEMM request shares.
+   */
+  private convKernel(): { kernel: GemmKernel; register: true; tunable: boolean } {
+    const forced = this.tuning.gemmKernel;
+    const kernel = forced ?? (this.isSoftwareAdapter ? 'register' : 'tiled');
+    return { kernel, register: true, tunable: forced === undefined && this.tuning.gemmTile === undefined };
   }
 
   conv2d(x: Tensor, kernel: Tensor, options: Conv2dOptions = {}): Tensor {
@@ -464,7 +613,7 @@ export class WebGpuBackend implements Backend {
       CHANNELS_VEC4: g.inC % 4 === 0,
       FILTERS_VEC4: g.outC % 4 === 0,
     };
-    const r = { M, N: g.outC, K: g.kH * g.kW * g.inC, form: 'nn' as const, kernel: this.convKernel(), split: false };
+    const r = { M, N: g.outC, K: g.kH * g.kW * g.inC, form: 'nn' as const, ...this.convKernel(), split: false };
     this.gemm(SHADERS.conv2dForward, r, constants, { 0: gx, 1: gk, 2: bias, 3: y }, geometryFields(g));
     return y;
   }
@@ -481,7 +630,7 @@ export class WebGpuBackend implements Backend {
       FILTERS_VEC4: g.outC % 4 === 0,
       UNIT_STRIDE: g.strideH === 1 && g.strideW === 1,
     };
-    const r = { M: g.batch * g.inH * g.inW, N: g.inC, K: g.kH * g.kW * g.outC, form: 'nt' as const, kernel: this.convKernel(), split: false };
+    const r = { M: g.batch * g.inH * g.inW, N: g.inC, K: g.kH * g.kW * g.outC, form: 'nt' as const, ...this.convKernel(), split: false };
     this.gemm(SHADERS.conv2dBackwardData, r, constants, { 0: gdy, 1: gk, 2: below, 3: dx }, geometryFields(g));
     return dx;
   }
@@ -498,7 +647,7 @@ export class WebGpuBackend implements Backend {
     const constants: Constants = { HAS_BIAS: withBias, CHANNELS_VEC4: g.inC % 4 === 0, FILTERS_VEC4: g.outC % 4 === 0 };
     // The reduction runs over every output pixel of the batch while the output
     // is a few hundred values: split it until the device has work for every core.
-    const r = { M: taps + (withBias ? 1 : 0), N: g.outC, K, form: 'tn' as const, kernel: this.convKernel(), split: true };
+    const r = { M: taps + (withBias ? 1 : 0), N: g.outC, K, form: 'tn' as const, ...this.convKernel(), split: true };
     this.gemm(SHADERS.conv2dBackwardFilter, r, constants, { 0: gx, 1: gdy, 3: kernel, 5: bias }, geometryFields(g));
     return bias ? { kernel, bias } : { kernel };
   }
@@ -763,12 +912,17 @@ export class WebGpuBackend implements Backend {
     const { srcOffset, dstOffset, count } = copyRange(src, dst, options);
     const s = this.own(src, 'copy');
     const d = this.own(dst, 'copy');
-    if (count === 0) return;
+    if (count === 0 || this.collecting) return;
     this.scheduler.copy({ src: s.buffer, dst: d.buffer, srcOffset: s.offset + srcOffset * 4, dstOffset: d.offset + dstOffset * 4, bytes: count * 4 });
   }
 
   record(build: () => void): Plan {
     this.scheduler.checkAlive();
+    if (this.collecting) {
+      // Tuning's dry run of a recording: the products are collected, nothing is kept.
+      build();
+      return new GpuPlan(this, [], () => {});
+    }
     const recording: Recording = { tensors: [], uniforms: [] };
     this.recording = recording;
     this.scheduler.beginCapture();
@@ -815,6 +969,7 @@ export class WebGpuBackend implements Backend {
     this.pool.trim();
     for (const b of this.placeholders.values()) b.destroy();
     this.placeholders.clear();
+    this.phantomBuffer?.destroy();
     this.ctx.release();
   }
 }
