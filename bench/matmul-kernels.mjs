@@ -2,7 +2,9 @@
 // adapter, in one process, side by side:
 // GFLOP/s (2·M·N·K per product), median of timed runs after a warm-up, timed
 // to GPU completion (flush waits for the queue). Results are checked against
-// each other so speed never hides a wrong answer.
+// each other so speed never hides a wrong answer. The last two columns are
+// matmul's own choice: by the rules, then after autotuning that shape (the
+// tuning time and the decision are printed below the table).
 //   npm run bench:kernels [-- --sizes 256,512,1024 --runs 5]
 import { WebGpuBackend } from '../dist/index.js';
 import { parseArgs } from 'node:util';
@@ -21,7 +23,10 @@ const VARIANTS = [
   { name: 'tiled 64²', kernel: 'tiled', tile: 'large' },
   { name: 'tiled 128²', kernel: 'tiled', tile: 'huge' },
   { name: 'register', kernel: 'register' },
+  { name: 'rules', kernel: 'rules' },
+  { name: 'tuned', kernel: 'tuned' },
 ];
+const tunings = [];
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const rows = [];
 for (const n of sizes) {
@@ -30,15 +35,21 @@ for (const n of sizes) {
   const b = gpu.tensor(rand(), [n, n]);
   const row = { size: n };
   const results = {};
+  const product = (kernel) => (kernel === 'rules' || kernel === 'tuned' ? gpu.matmul(a, b) : gpu.matmulWith(kernel, a, b));
   for (const { name, kernel, tile } of VARIANTS) {
     if (tile) gpu.tuning.gemmTile = tile;
-    const warm = gpu.matmulWith(kernel, a, b);
+    if (kernel === 'tuned') {
+      const tuned = await gpu.tuneMatmul([{ M: n, N: n, K: n }]);
+      const [bucket] = tuned.buckets;
+      tunings.push(`${n}: tuned in ${tuned.ms.toFixed(0)} ms, ${bucket.key} -> ${JSON.stringify(bucket.decision)}`);
+    }
+    const warm = product(kernel);
     results[name] = await warm.data();
     warm.dispose();
     const times = [];
     for (let r = 0; r < runs; r++) {
       const t0 = performance.now();
-      const c = gpu.matmulWith(kernel, a, b);
+      const c = product(kernel);
       await gpu.flush();
       times.push(performance.now() - t0);
       c.dispose();
@@ -57,4 +68,5 @@ console.log(`GFLOP/s\nsize   ${VARIANTS.map((v) => v.name.padStart(11)).join(' '
 for (const r of rows) {
   console.log(`${String(r.size).padEnd(6)} ${VARIANTS.map((v) => r[v.name].toFixed(2).padStart(11)).join(' ')}   ${r.maxDiff.toExponential(2).padStart(18)}`);
 }
+for (const t of tunings) console.log(t);
 gpu.destroy();
