@@ -90,9 +90,9 @@ export function measuredCompare(adapter: string): Measured | undefined {
 
 /** The README's benchmark figures (npm run bench, one run on each machine): MNIST 784-128-10, batch 128. */
 export const BENCH = {
-  software: 'Mesa llvmpipe on 2 CPU cores: 10,001 samples/s',
+  software: 'Mesa llvmpipe on 2 CPU cores: 11,478 samples/s',
   hardware: 'an NVIDIA H100: 306,843 samples/s',
-  ratio: 31,
+  ratio: 27,
   /** The demo's compare in headless Chromium on SwiftShader (test/e2e/demo.test.ts). */
   swiftshaderSpiral: '17× faster than WebGPU on SwiftShader for the spiral with 300 samples (304 vs 17.8 epochs/s)',
 } as const;
