@@ -7,10 +7,10 @@
 import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import { WebGpuBackend, type TunedBucket } from '../../src/backend/webgpu/index.js';
-import { gemmCandidates, gemmSourceHash, TUNING_FORMAT } from '../../src/backend/webgpu/autotune.js';
+import { gemmCandidates, gemmSourceHash, localStorageTuningStore, TUNING_FORMAT } from '../../src/backend/webgpu/autotune.js';
 import { tuningFilePath } from '../../src/backend/webgpu/tuning-store-node.js';
 import { sequential, dense } from '../../src/index.js';
 import { Random } from '../../src/random.js';
@@ -56,8 +56,47 @@ const describeBucket = (b: TunedBucket) =>
 describe('GEMM autotuning', () => {
   const dir = join(root, 'cache');
 
+  gpuIt('is off by default on a software adapter (on for GPUs), as the option says otherwise, off when a kernel or tile is forced', async (gpu) => {
+    expect(gpu.autotune).toBe(!gpu.isSoftwareAdapter);
+    gpu.tuning.autotune = false;
+    const report0 = await gpu.tuneFor(() => void gpu.matmul(gpu.zeros([8, 8]), gpu.zeros([8, 8])));
+    expect(report0.timed).toBe(0);
+    expect(gpu.tuningStats().timingRuns).toBe(0);
+    gpu.tuning.autotune = true;
+    expect(gpu.autotune).toBe(true);
+    gpu.tuning.gemmKernel = 'tiled';
+    expect(gpu.autotune).toBe(false);
+    delete gpu.tuning.gemmKernel;
+    gpu.tuning.gemmTile = 'large';
+    expect(gpu.autotune).toBe(false);
+    delete gpu.tuning.gemmTile;
+  });
+
+  it('keeps decisions in localStorage in a browser, one entry per adapter, ignoring what it cannot parse', async () => {
+    const items = new Map<string, string>();
+    const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
+    const store = localStorageTuningStore(storage);
+    const bucket = { key: 'matmul:nn:64x64x64:r', decision: { kernel: 'tiled' as const, tile: 'large' as const }, ms: 0.5, ruleMs: 0.6 };
+    await store.save('some adapter', 'hash1', { [bucket.key]: bucket });
+    expect([...items.keys()]).toEqual(['webgpu-train:gemm-tuning:some adapter']);
+    expect(await store.load('some adapter', 'hash1')).toEqual({ [bucket.key]: bucket });
+    expect(await store.load('some adapter', 'hash2')).toBeUndefined();
+    expect(await store.load('another adapter', 'hash1')).toBeUndefined();
+    items.set('webgpu-train:gemm-tuning:some adapter', 'not json');
+    expect(await store.load('some adapter', 'hash1')).toBeUndefined();
+    // A bucket naming a kernel that does not exist is dropped, the others kept.
+    const bad = { ...bucket, key: 'matmul:nn:8x8x8:r', decision: { kernel: 'fast' } };
+    items.set('webgpu-train:gemm-tuning:some adapter', JSON.stringify({ format: TUNING_FORMAT, adapter: 'some adapter', sourceHash: 'hash1', buckets: { [bucket.key]: bucket, [bad.key]: bad } }));
+    expect(await store.load('some adapter', 'hash1')).toEqual({ [bucket.key]: bucket });
+    // Full or blocked storage is no error.
+    const full = localStorageTuningStore({ getItem: () => { throw new Error('blocked'); }, setItem: () => { throw new Error('full'); } });
+    await expect(full.save('a', 'h', {})).resolves.toBeUndefined();
+    await expect(full.load('a', 'h')).resolves.toBeUndefined();
+  });
+
   gpuIt('times each bucket once, records a decision, and the tuned products match the CPU', async (gpu) => {
     gpu.tuning.tuningCache = dir;
+    delete gpu.tuning.autotune;
     const report1 = await gpu.tuneMatmul(SHAPES);
     const stats = gpu.tuningStats();
     console.log(

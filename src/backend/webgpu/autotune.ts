@@ -63,6 +63,8 @@ export interface TuningStore {
 /** Makes the Node store (a directory; the default cache directory when undefined): registered by the Node entry. */
 export type TuningStoreFactory = (directory: string | undefined) => TuningStore;
 let nodeStoreFactory: TuningStoreFactory | undefined;
+/** One store per option, so that each is read once per tuner. */
+const stores = new Map<string, TuningStore>();
 
 /** Registers how a directory becomes a tuning store (the Node entry registers its file store). */
 export function registerTuningStore(factory: TuningStoreFactory): void {
@@ -80,13 +82,12 @@ export function tuningStoreFor(option: string | false | undefined): TuningStore 
   const id = option ?? '';
   let store = stores.get(id);
   if (!store) {
-    store = nodeStoreFactory ? nodeStoreFactory(option) : option === undefined ? browserStore() : undefined;
+    const local = (globalThis as { localStorage?: Storage }).localStorage;
+    store = nodeStoreFactory ? nodeStoreFactory(option) : option === undefined && local ? localStorageTuningStore(local) : undefined;
     if (store) stores.set(id, store);
   }
   return store;
 }
-/** One store per option, so that each is read once per tuner. */
-const stores = new Map<string, TuningStore>();
 
 /** Bumped when the candidate space or the meaning of a decision changes. */
 const TUNER_VERSION = 1;
@@ -422,10 +423,8 @@ export function tuningFileText(adapter: string, sourceHash: string, buckets: Rec
   return JSON.stringify(file, null, 1);
 }
 
-/** localStorage, where the page has it (one entry per adapter). */
-function browserStore(): TuningStore | undefined {
-  const storage = (globalThis as { localStorage?: Storage }).localStorage;
-  if (!storage) return undefined;
+/** A tuning store in a page's localStorage: one entry per adapter. */
+export function localStorageTuningStore(storage: Pick<Storage, 'getItem' | 'setItem'>): TuningStore {
   const keyOf = (adapter: string) => `webgpu-train:gemm-tuning:${adapter}`;
   return {
     async load(adapter, sourceHash) {

@@ -574,7 +574,9 @@ export class WebGpuBackend implements Backend {
       this.collecting.push({ source, ...r, constants, instanceUniforms, bindingBytes });
       return undefined;
     }
-    const decision = r.tunable ? this.tuner.decision(bucketKey({ source, ...r, constants })) : undefined;
+    let decision = r.tunable ? this.tuner.decision(bucketKey({ source, ...r, constants })) : undefined;
+    // A decision set by hand may name a kernel this shape cannot take: the rules decide then.
+    if (decision?.kernel === 'register' && !r.register) decision = undefined;
     const tiled = decision ? (name?: TilingName) => tiledFor(this.isSoftwareAdapter, this.limits, name) : () => this.tiled;
     const choice = chooseGemm(gemmRequest(r, decision, tiled, this.isSoftwareAdapter));
     const uniform = uniformData([...gemmParams(r.M, r.N, r.K, choice), ...instanceUniforms]);
