@@ -184,7 +184,7 @@ const RUNS = 5;
 /** A candidate this many times slower than the best so far after one run is not timed further. */
 const PRUNE = 2;
 /** The rules' choice is kept unless another is at least this much faster (timings are noisy). */
-const MARGIN = 0.03;
+const MARGIN = 0.05;
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
 const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
@@ -284,37 +284,33 @@ export class GemmTuner {
     const made: GPUBuffer[] = [...scratch.values()];
     try {
       await device.queue.onSubmittedWorkDone();
+      // Every candidate compiled and run once first (a warm-up); the rules' choice sizes the runs.
+      const live: { decision: GemmDecision; run: Dispatches; times: number[] }[] = [];
       let repeats = 0;
-      let best = Infinity;
-      let ruleMs = NaN;
-      let winner = tried[0]!.decision;
-      const timings: { decision: GemmDecision; ms: number }[] = [];
-      for (const [i, { decision, choice }] of tried.entries()) {
+      for (const { decision, choice } of tried) {
         const run = await this.prepare(w, choice, scratch, made);
         if (!run) continue;
-        // Warm-up (first use of the pipeline), which also sizes the runs from the rules' choice.
         const first = await this.timeRun(run, 1);
         if (repeats === 0) repeats = Math.max(1, Math.min(MAX_REPEATS, Math.round(RUN_MS / Math.max(first, 1e-3))));
-        const times: number[] = [];
-        for (let r = 0; r < RUNS; r++) {
-          times.push((await this.timeRun(run, repeats)) / repeats);
-          if (r === 0 && times[0]! > PRUNE * best) break;
-        }
-        times.sort((a, b) => a - b);
-        const median = times[Math.floor(times.length / 2)]!;
-        timings.push({ decision, ms: median });
-        if (i === 0) ruleMs = median;
-        if (median < best) {
-          best = median;
-          winner = decision;
+        live.push({ decision, run, times: [] });
+      }
+      // Rounds over the candidates in turn, so that a change in the machine's load falls on all of them;
+      // after the first, those far behind are dropped.
+      let timed = live;
+      for (let r = 0; r < RUNS; r++) {
+        for (const c of timed) c.times.push((await this.timeRun(c.run, repeats)) / repeats);
+        if (r === 0) {
+          const fastest = Math.min(...timed.map((c) => c.times[0]!));
+          timed = timed.filter((c, i) => i === 0 || c.times[0]! <= PRUNE * fastest);
         }
       }
-      // Keep the rules' choice unless another is clearly faster.
-      if (Number.isFinite(ruleMs) && best > ruleMs * (1 - MARGIN)) {
-        winner = tried[0]!.decision;
-        best = ruleMs;
-      }
-      return { key, decision: winner, ms: best, ruleMs, timings };
+      const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+      const timings = live.map((c) => ({ decision: c.decision, ms: median(c.times) }));
+      // The rules' choice (the first) stays unless another is clearly faster.
+      const rule = live[0]?.decision === tried[0]!.decision ? timings[0] : undefined;
+      const fastest = timings.reduce<(typeof timings)[number] | undefined>((a, t) => (a && a.ms <= t.ms ? a : t), undefined);
+      const winner = rule && (!fastest || fastest.ms >= rule.ms * (1 - MARGIN)) ? rule : (fastest ?? { decision: tried[0]!.decision, ms: NaN });
+      return { key, decision: winner.decision, ms: winner.ms, ruleMs: rule?.ms ?? NaN, timings };
     } finally {
       for (const b of made) b.destroy();
     }
