@@ -181,8 +181,12 @@ const RUN_MS = 4;
 const MAX_REPEATS = 64;
 /** Timed runs per candidate, after a warm-up; the median counts. */
 const RUNS = 5;
+const LONG_RUNS = 3;
+const LONG_MS = 40;
 /** A candidate this many times slower than the best so far after one run is not timed further. */
 const PRUNE = 2;
+/** A candidate whose warm-up took longer than RUN_MS and this many times the fastest warm-up is not timed further. */
+const PRUNE_WARM = 4;
 /** The rules' choice is kept unless another is at least this much faster (timings are noisy). */
 const MARGIN = 0.05;
 
@@ -285,19 +289,24 @@ export class GemmTuner {
     try {
       await device.queue.onSubmittedWorkDone();
       // Every candidate compiled and run once first (a warm-up); the rules' choice sizes the runs.
-      const live: { decision: GemmDecision; run: Dispatches; times: number[] }[] = [];
+      const live: { decision: GemmDecision; run: Dispatches; times: number[]; warm: number }[] = [];
       let repeats = 0;
       for (const { decision, choice } of tried) {
         const run = await this.prepare(w, choice, scratch, made);
         if (!run) continue;
-        const first = await this.timeRun(run, 1);
-        if (repeats === 0) repeats = Math.max(1, Math.min(MAX_REPEATS, Math.round(RUN_MS / Math.max(first, 1e-3))));
-        live.push({ decision, run, times: [] });
+        const warm = await this.timeRun(run, 1);
+        if (repeats === 0) repeats = Math.max(1, Math.min(MAX_REPEATS, Math.round(RUN_MS / Math.max(warm, 1e-3))));
+        live.push({ decision, run, times: [warm], warm });
       }
+      // A product long enough that its warm-up is mostly work: those far behind are dropped already.
+      const fastestWarm = Math.min(...live.map((c) => c.warm));
+      let timed = live.filter((c, i) => i === 0 || c.warm <= RUN_MS || c.warm <= PRUNE_WARM * fastestWarm);
+      for (const c of timed) c.times = [];
       // Rounds over the candidates in turn, so that a change in the machine's load falls on all of them;
       // after the first, those far behind are dropped.
-      let timed = live;
-      for (let r = 0; r < RUNS; r++) {
+      // Products of tens of milliseconds vary little from run to run: fewer runs.
+      const runs = fastestWarm > LONG_MS ? LONG_RUNS : RUNS;
+      for (let r = 0; r < runs; r++) {
         for (const c of timed) c.times.push((await this.timeRun(c.run, repeats)) / repeats);
         if (r === 0) {
           const fastest = Math.min(...timed.map((c) => c.times[0]!));
