@@ -10,6 +10,8 @@ import { Reporter, writeTo } from './progress.js';
 import { removeTemporaries } from '../io/files.js';
 import { finish, prepare, run } from './train.js';
 import { superviseDawnOutput } from './supervisor.js';
+// GEMM tuning decisions kept on disk, so a GPU tunes a model's products once, not every run.
+import '../backend/webgpu/tuning-store-node.js';
 import type { Sequential } from '../nn/sequential.js';
 import { describeOptimizer as describeOptimizerOf, type Optimizer } from '../nn/optimizers.js';
 
