@@ -48,7 +48,7 @@ fn stored_m() -> u32 { return select(params.gemm.M, params.gemm.M - 1u, ONES_ROW
 
 fn load_a(row: u32, k: u32) -> f32 {
   let g = params.gemm;
-  if (row >= g.M || k >= g.K) { return 0.0; }
+  if (!ALIGNED && (row >= g.M || k >= g.K)) { return 0.0; }
   if (ONES_ROW && row == stored_m()) { return 1.0; }
   if (TRANSPOSE_A) { return a[k * stored_m() + row]; }
   return a[row * g.K + k];
@@ -56,7 +56,7 @@ fn load_a(row: u32, k: u32) -> f32 {
 
 fn load_b(k: u32, col: u32) -> f32 {
   let g = params.gemm;
-  if (k >= g.K || col >= g.N) { return 0.0; }
+  if (!ALIGNED && (k >= g.K || col >= g.N)) { return 0.0; }
   if (TRANSPOSE_B) { return b[col * g.K + k]; }
   return b[k * g.N + col];
 }

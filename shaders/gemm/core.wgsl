@@ -33,6 +33,11 @@ override WG_Z: u32 = 1u;
 override TILE_K: u32 = 16u;
 // Invocations of gemm_reduce_splits.
 override WG: u32 = 64u;
+// Set when the product is whole tiles of gemm_tiled (M, N and K multiples of
+// its tile, no split): no load or store falls outside the matrices, so the
+// edge checks fold away. Only instances whose loads read it (matmul) are
+// dispatched with it.
+override ALIGNED: bool = false;
 
 // Outputs per invocation of gemm_tiled along each axis (4 or 8), and of the
 // register-blocked kernels. WGSL sizes private arrays only with
@@ -60,7 +65,7 @@ fn k_range(z: u32) -> vec2<u32> {
 // this split's partial sums.
 fn gemm_out(row: u32, col: u32, z: u32, v: f32) {
   let g = gemm_params();
-  if (row >= g.M || col >= g.N) { return; }
+  if (!ALIGNED && (row >= g.M || col >= g.N)) { return; }
   if (SPLIT_K) {
     partials[(z * g.M + row) * g.N + col] = v;
   } else {
@@ -112,14 +117,14 @@ fn gemm_tiled(
       let k = k0 + i / vecs_m;
       let m = row0 + (i % vecs_m) * 4u;
       var v = vec4<f32>(0.0);
-      if (k < kr.y) { v = vec4<f32>(load_a(m, k), load_a(m + 1u, k), load_a(m + 2u, k), load_a(m + 3u, k)); }
+      if (ALIGNED || k < kr.y) { v = vec4<f32>(load_a(m, k), load_a(m + 1u, k), load_a(m + 2u, k), load_a(m + 3u, k)); }
       tile_a[i] = v;
     }
     for (var i = lindex; i < TILE_K * vecs_n; i += threads) {
       let k = k0 + i / vecs_n;
       let n = col0 + (i % vecs_n) * 4u;
       var v = vec4<f32>(0.0);
-      if (k < kr.y) { v = vec4<f32>(load_b(k, n), load_b(k, n + 1u), load_b(k, n + 2u), load_b(k, n + 3u)); }
+      if (ALIGNED || k < kr.y) { v = vec4<f32>(load_b(k, n), load_b(k, n + 1u), load_b(k, n + 2u), load_b(k, n + 3u)); }
       tile_b[i] = v;
     }
     workgroupBarrier();

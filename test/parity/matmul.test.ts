@@ -1,6 +1,8 @@
 // matmul.wgsl against the CPU reference, over shapes that hit every edge:
 // 1×1, primes, non-multiples of the 32×32 tile, and a 512³ product.
-import { afterAll, describe, expect } from 'vitest';
+import { afterAll, describe, expect, it } from 'vitest';
+import { chooseGemm } from '../../src/backend/webgpu/gemm.js';
+import { TILINGS } from '../../src/backend/webgpu/matmul-tiling.js';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import type { ActivationName } from '../../src/backend/backend.js';
 import { Random } from '../../src/random.js';
@@ -69,7 +71,8 @@ describe('matmul', () => {
 
   // The tiled kernel's other tiles: 64×64 of 4×4 blocks (hardware GPUs' default) and
   // 128×128 of 8×8 blocks, over edges of both and the fused epilogues.
-  const TILE_SHAPES: [number, number, number][] = [[1, 1, 1], [7, 13, 31], [33, 65, 17], [64, 64, 64], [130, 70, 260], [129, 9, 127]];
+  // 64³, 128×64×256 and 256×8×128 are whole tiles (the fast path without edge checks).
+  const TILE_SHAPES: [number, number, number][] = [[1, 1, 1], [7, 13, 31], [33, 65, 17], [64, 64, 64], [128, 64, 256], [256, 8, 128], [130, 70, 260], [129, 9, 127]];
   for (const tile of ['large', 'huge'] as const) {
     for (const form of FORMS) {
       for (const [M, K, N] of TILE_SHAPES) {
@@ -93,6 +96,17 @@ describe('matmul', () => {
       }
     }
   }
+
+  it('whole tiles take the fast path without edge checks; any edge, a split or a convolution keeps them', () => {
+    const tiled = TILINGS.huge;
+    const base = { form: 'nn' as const, kernel: 'tiled' as const, tiled, split: false, software: false, edgeFree: true };
+    expect(chooseGemm({ ...base, M: 128, N: 256, K: 64 }).constants.ALIGNED).toBe(true);
+    expect(chooseGemm({ ...base, M: 128, N: 256, K: 60 }).constants.ALIGNED).toBeUndefined();
+    expect(chooseGemm({ ...base, M: 130, N: 256, K: 64 }).constants.ALIGNED).toBeUndefined();
+    expect(chooseGemm({ ...base, M: 128, N: 256, K: 64, edgeFree: false }).constants.ALIGNED).toBeUndefined();
+    expect(chooseGemm({ ...base, M: 128, N: 128, K: 8192, split: true }).constants.ALIGNED).toBeUndefined();
+    expect(chooseGemm({ ...base, M: 64, N: 64, K: 64, tiled: TILINGS.large }).constants.ALIGNED).toBe(true);
+  });
 
   // Backward fusion: dZ = (dY·Wᵀ) ⊙ f'(Y) in the epilogue, on every kernel.
   for (const activation of ['relu', 'sigmoid', 'tanh'] as const) {

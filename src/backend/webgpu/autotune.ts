@@ -25,6 +25,8 @@ export interface GemmWork {
   register: boolean;
   /** Whether the reduction may be split. */
   split: boolean;
+  /** Whether the instance's loads may skip their edge checks on whole tiles (see GemmRequest.edgeFree). */
+  edgeFree?: boolean;
   /** The instance's own constants (epilogue, vector loads). */
   constants: Constants;
   /** The instance's uniforms after GemmParams. */
@@ -128,7 +130,7 @@ export function bucketKey(w: Pick<GemmWork, 'source' | 'form' | 'M' | 'N' | 'K' 
 
 /** The request chooseGemm gets for a product under a decision (the rules' own choice without one). */
 export function gemmRequest(
-  base: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean },
+  base: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean; edgeFree?: boolean },
   decision: GemmDecision | undefined,
   tiled: (name?: TilingName) => MatmulTiling,
   software: boolean,
@@ -143,6 +145,7 @@ export function gemmRequest(
     split: base.split && decision?.split !== false,
     software,
     ...(decision?.maxBlock ? { maxBlock: decision.maxBlock } : {}),
+    ...(base.edgeFree ? { edgeFree: true } : {}),
   };
 }
 

@@ -36,6 +36,8 @@ export interface GemmRequest {
   software: boolean;
   /** The largest register block the register forms may take (16 when absent). */
   maxBlock?: number;
+  /** The instance's loads skip their edge checks under ALIGNED (matmul's do; a convolution's padding needs them). */
+  edgeFree?: boolean;
 }
 
 /**
@@ -119,11 +121,14 @@ export function chooseGemm(r: GemmRequest): GemmChoice {
     splits = Math.ceil(wanted / wgZ) * wgZ;
   }
   const kChunk = splits > 1 ? Math.ceil(Math.ceil(K / splits) / 4) * 4 : K;
+  // Whole tiles: the fast path without edge checks.
+  const aligned =
+    r.kernel === 'tiled' && !!r.edgeFree && splits === 1 && M % (grid.wg[1] * grid.perRow) === 0 && N % (grid.wg[0] * grid.perCol) === 0 && K % r.tiled.tileK === 0;
   const entryPoint = r.kernel === 'register' ? `gemm_register_${r.form}` : `gemm_${r.kernel}`;
   return {
     kernel: r.kernel,
     entryPoint,
-    constants: { ...grid.constants, ...(wgZ > 1 ? { WG_Z: wgZ } : {}), SPLIT_K: splits > 1 },
+    constants: { ...grid.constants, ...(wgZ > 1 ? { WG_Z: wgZ } : {}), SPLIT_K: splits > 1, ...(aligned ? { ALIGNED: true } : {}) },
     workgroups: [gx, gy, splits / wgZ],
     splits,
     kChunk,

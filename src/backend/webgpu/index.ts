@@ -552,7 +552,7 @@ export class WebGpuBackend implements Backend {
     // With the bias gradient fused in, op(A) has one more row: the ones whose products are Σ_k B[k, :].
     const rows = sums ? M + 1 : M;
     const register = registerFits(M, N, K, options);
-    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
     return c;
   }
 
@@ -562,7 +562,7 @@ export class WebGpuBackend implements Backend {
    */
   private gemm(
     source: KernelSource,
-    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean; register: boolean; tunable: boolean },
+    r: { M: number; N: number; K: number; form: GemmForm; kernel: GemmKernel; split: boolean; register: boolean; tunable: boolean; edgeFree?: boolean },
     constants: Constants,
     bindings: Record<number, GpuTensor | undefined>,
     instanceUniforms: ReadonlyArray<readonly ['u32' | 'f32', number]>,
