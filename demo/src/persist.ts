@@ -229,10 +229,10 @@ async function filesModel(files: PickedFile[]): Promise<{ model: Sequential; whe
   return { model: await loadModel(files, { backend: cpu }), where };
 }
 
-/** The model in memory, loaded onto whichever backend the session uses, checked against its data. */
-function fromArtifacts(a: ModelArtifacts, loss: LossName, where: string): ModelSource {
+/** A saved model (artifacts in memory, or a stored one's URL), loaded onto whichever backend the session uses, checked against its data. */
+function fromSaved(source: ModelArtifacts | string, loss: LossName, where: string): ModelSource {
   return async (backend, data, dataset) => {
-    const m = await loadModel(a, { backend });
+    const m = await loadModel(source, { backend });
     try {
       checkFits(m, data, dataset, loss, where);
     } catch (e) {
@@ -299,7 +299,7 @@ async function loadPicked(page: PageHooks, files: File[]): Promise<void> {
     applyModelControls(controls, where);
     page.syncLabels();
     const artifacts = await toArtifacts(model);
-    await page.reset(fromArtifacts(artifacts, controls.loss, where));
+    await page.reset(fromSaved(artifacts, controls.loss, where));
     const note = controls.notes.length > 0 ? ` (${controls.notes.join('; ')})` : '';
     page.setStatus(`ready — loaded ${where}: its weights, not new ones${note}`);
     setText('persist-hint', `Loaded ${where}: the controls now describe it; training goes on from its weights.`);
@@ -322,16 +322,7 @@ async function restoreLast(page: PageHooks): Promise<void> {
   applyControls(last.controls);
   page.syncLabels();
   const loss = byId<HTMLSelectElement>('loss-fn').value as LossName;
-  await page.reset(async (backend, data, name) => {
-    const m = await loadModel(LAST_MODEL, { backend });
-    try {
-      checkFits(m, data, name, loss, LAST_MODEL);
-    } catch (e) {
-      m.dispose();
-      throw e;
-    }
-    return m;
-  });
+  await page.reset(fromSaved(LAST_MODEL, loss, LAST_MODEL));
   const s = page.session();
   if (s) {
     s.epochs = last.epochs;

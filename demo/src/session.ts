@@ -5,11 +5,9 @@
 // submission with one readback; the page draws in the epoch callback, where
 // the GPU is idle and waiting for it.
 import {
-  adam,
+  optimizerNamed,
   buildModel as buildFromSpec,
-  momentum,
   usesImages,
-  sgd,
   tensor,
   type Backend,
   type EpochLogs,
@@ -39,10 +37,7 @@ export interface RunHooks {
 const PROGRESS_STEPS = 10;
 
 export function optimizerFor(s: Settings): Optimizer {
-  const learningRate = s.learningRate;
-  if (s.optimizer === 'adam') return adam({ learningRate });
-  if (s.optimizer === 'momentum') return momentum({ learningRate });
-  return sgd({ learningRate });
+  return optimizerNamed(s.optimizer, { learningRate: s.learningRate });
 }
 
 /** The model the settings describe, through the library's one model builder (the output layer follows the loss). */

@@ -8,7 +8,7 @@ import { tensor } from '../host.js';
 import { checkFileTarget, checkModelTarget, exportSafetensors, freeName, loadModel, OutputPathError, removeStaleTemporaries, saveModel, writeFileAtomic } from '../io/files.js';
 import type { Sequential } from '../nn/sequential.js';
 import { buildModel, parseLayers, usesImages } from '../nn/spec.js';
-import { adam, adamw, momentum, rmsprop, sgd, type Optimizer } from '../nn/optimizers.js';
+import { optimizerNamed, type Optimizer } from '../nn/optimizers.js';
 import type { EpochLogs } from '../nn/history.js';
 import { defaultLoss, outputLayer, targets, taskOfModel, type Samples, type Task } from './data.js';
 import { UsageError, type TrainConfig } from './options.js';
@@ -43,19 +43,7 @@ export interface Prepared {
 function optimizerFor(c: TrainConfig): Optimizer {
   const presetLr = c.optimizer === 'adam' && !c.load ? MODEL_PRESETS[c.model ?? 'mlp'].adamLearningRate : undefined;
   const rate = c.lr ?? presetLr;
-  const lr = rate === undefined ? {} : { learningRate: rate };
-  switch (c.optimizer) {
-    case 'adam':
-      return adam(lr);
-    case 'adamw':
-      return adamw(lr);
-    case 'rmsprop':
-      return rmsprop(lr);
-    case 'momentum':
-      return momentum(lr);
-    case 'sgd':
-      return sgd(lr);
-  }
+  return optimizerNamed(c.optimizer, rate === undefined ? {} : { learningRate: rate });
 }
 
 function split(task: Task, s: Samples, loss: LossName, from: number, to: number) {

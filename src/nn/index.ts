@@ -15,6 +15,7 @@ export {
   rmsprop,
   exponentialDecay,
   piecewiseConstant,
+  optimizerNamed,
   OPTIMIZERS,
   type Optimizer,
   type OptimizerName,

@@ -154,6 +154,29 @@ export function piecewiseConstant(config: { boundaries: readonly number[]; value
   return s;
 }
 
+/**
+ * The optimizer a name stands for, with its defaults or the given learning
+ * rate: what compile does with a string, and what the command line and the
+ * demo build from their controls.
+ *
+ * @example
+ * model.compile({ optimizer: optimizerNamed('rmsprop', { learningRate: 0.01 }), loss: 'mse' });
+ */
+export function optimizerNamed(name: OptimizerName, config: { learningRate?: number } = {}): Optimizer {
+  switch (name) {
+    case 'sgd':
+      return sgd(config);
+    case 'momentum':
+      return momentum(config);
+    case 'adam':
+      return adam(config);
+    case 'adamw':
+      return adamw(config);
+    case 'rmsprop':
+      return rmsprop(config);
+  }
+}
+
 export function resolveOptimizer(spec: OptimizerName | Optimizer): Optimizer {
   if (typeof spec === 'object' && spec !== null) {
     // Objects may be hand-written: check them as the factories do.
@@ -168,18 +191,7 @@ export function resolveOptimizer(spec: OptimizerName | Optimizer): Optimizer {
         return rmsprop(spec);
     }
   }
-  switch (spec) {
-    case 'sgd':
-      return sgd();
-    case 'momentum':
-      return momentum();
-    case 'adam':
-      return adam();
-    case 'adamw':
-      return adamw();
-    case 'rmsprop':
-      return rmsprop();
-  }
+  if ((OPTIMIZERS as readonly unknown[]).includes(spec)) return optimizerNamed(spec as OptimizerName);
   throw new Error(`compile: unknown optimizer '${String(typeof spec === 'object' ? JSON.stringify(spec) : spec)}'; valid: ${OPTIMIZERS.join(', ')}, or sgd({...}) / adam({...}) / adamw({...}) / rmsprop({...})`);
 }
 

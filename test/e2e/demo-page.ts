@@ -3,20 +3,13 @@
 // through its data-testid hooks. On a machine without a GPU, Chromium's
 // WebGPU adapter is SwiftShader, so networks really train in WGSL, on the
 // CPU cores. Each test file calls useDemoPage() once.
-import { execFile } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
+import { join } from 'node:path';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, expect, type TestContext } from 'vitest';
-import { browserRequired, findChromium, launchChromium } from './chromium.js';
-import { serveFolder, type StaticServer } from './static-server.js';
+import { expect, type TestContext } from 'vitest';
+import { repo, useBuiltPage } from './built-page.js';
 
-const repo = resolve(import.meta.dirname, '../..');
 /** Screenshots land here (git-ignored). */
 export const artifacts = join(repo, 'test-artifacts');
-const run = promisify(execFile);
 
 export interface DemoPage {
   /** The browser, or the test is skipped (no Chromium, and REQUIRE_BROWSER unset). */
@@ -27,42 +20,9 @@ export interface DemoPage {
 
 /** Builds and serves the demo before the file's tests, and closes everything after. */
 export function useDemoPage(): DemoPage {
-  let skipReason: string | undefined;
-  let outDir: string | undefined;
-  let server: StaticServer | undefined;
-  let browser: Browser | undefined;
-
-  beforeAll(async () => {
-    const executable = findChromium();
-    if (!executable) {
-      const reason = 'no chromium on PATH (Debian: apt-get install chromium)';
-      if (browserRequired) throw new Error(`REQUIRE_BROWSER is set but the demo's browser test cannot run: ${reason}`);
-      console.warn(`[webgpu-train] browser test skipped: ${reason}`);
-      skipReason = reason;
-      return;
-    }
-    // Build into a folder of its own, so the test never clobbers dist-demo/.
-    outDir = mkdtempSync(join(tmpdir(), 'webgpu-train-demo-'));
-    const vite = join(repo, 'node_modules', 'vite', 'bin', 'vite.js');
-    await run(process.execPath, [vite, 'build', '--config', 'demo/vite.config.ts', '--logLevel', 'error', '--outDir', outDir, '--emptyOutDir'], { cwd: repo });
-    server = await serveFolder(outDir);
-    browser = await launchChromium(executable);
-  }, 120_000);
-
-  afterAll(async () => {
-    await browser?.close();
-    await server?.close();
-    if (outDir) rmSync(outDir, { recursive: true, force: true });
-  });
-
+  const built = useBuiltPage("the demo's browser test", ['--config', 'demo/vite.config.ts']);
   return {
-    ready(ctx) {
-      if (skipReason || !browser) {
-        ctx.skip(skipReason ?? 'no browser');
-        throw new Error('unreachable');
-      }
-      return browser;
-    },
+    ready: (ctx) => built.ready(ctx),
     async open(b, init, hash = '') {
       const page = await b.newPage({ viewport: { width: 1400, height: 1000 } });
       const errors: string[] = [];
@@ -73,7 +33,7 @@ export function useDemoPage(): DemoPage {
         if (m.type() === 'warning') warnings.push(m.text());
       });
       if (init) await page.addInitScript(init);
-      await page.goto(server!.url + hash);
+      await page.goto(built.server().url + hash);
       await waitForStatus(page, 'ready', 60_000);
       return { page, errors, warnings };
     },

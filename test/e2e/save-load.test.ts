@@ -4,44 +4,13 @@
 // served over HTTP as a URL — and every copy predicts exactly what the
 // trained model did. TensorFlow.js, in the same page, reads what we saved
 // in IndexedDB and localStorage, and we read what it saved there.
-import { execFile } from 'node:child_process';
-import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
-import { promisify } from 'node:util';
-import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { browserRequired, findChromium, launchChromium } from './chromium.js';
-import { serveFolder, type StaticServer } from './static-server.js';
+import { mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import { useBuiltPage } from './built-page.js';
 
-const repo = resolve(import.meta.dirname, '../..');
-const run = promisify(execFile);
-
-let outDir: string | undefined;
-let server: StaticServer | undefined;
-let browser: Browser | undefined;
-let skipReason: string | undefined;
-
-beforeAll(async () => {
-  const executable = findChromium();
-  if (!executable) {
-    const reason = 'no chromium on PATH (Debian: apt-get install chromium)';
-    if (browserRequired) throw new Error(`REQUIRE_BROWSER is set but the save/load browser test cannot run: ${reason}`);
-    skipReason = reason;
-    return;
-  }
-  outDir = mkdtempSync(join(tmpdir(), 'webgpu-train-save-load-'));
-  const vite = join(repo, 'node_modules', 'vite', 'bin', 'vite.js');
-  await run(process.execPath, [vite, 'build', 'test/e2e/save-load-page', '--outDir', outDir, '--emptyOutDir', '--logLevel', 'error'], { cwd: repo });
-  server = await serveFolder(outDir);
-  browser = await launchChromium(executable);
-}, 120_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await server?.close();
-  if (outDir) rmSync(outDir, { recursive: true, force: true });
-});
+const built = useBuiltPage('the save/load browser test', ['test/e2e/save-load-page']);
 
 type Steps = { tfjsPredict(url: string): Promise<number[]>; tfjsSave(url: string): Promise<void>; train(): Promise<string>; save(url: string): Promise<string>; load(source: string): Promise<number[]>; predict(): Promise<number[]>; failure(source: string): Promise<string> };
 const call = <K extends keyof Steps>(page: Page, step: K, arg?: string) =>
@@ -49,11 +18,13 @@ const call = <K extends keyof Steps>(page: Page, step: K, arg?: string) =>
 
 describe('save and load in the browser', () => {
   it('IndexedDB, localStorage and downloads:// survive a reload and predict the same; a URL loads the downloaded files', async (ctx) => {
-    if (skipReason || !browser) return ctx.skip(skipReason ?? 'no browser');
+    const browser = built.ready(ctx);
+    const server = built.server();
+    const outDir = built.outDir();
     const page = await browser.newPage({ acceptDownloads: true });
     const errors: string[] = [];
     page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(server!.url);
+    await page.goto(server.url);
     await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
 
     const backend = await call(page, 'train');
@@ -63,10 +34,10 @@ describe('save and load in the browser', () => {
 
     // downloads:// hands two files to the browser's download manager: keep them where the server serves.
     const downloads: string[] = [];
-    mkdirSync(join(outDir!, 'downloaded'), { recursive: true });
+    mkdirSync(join(outDir, 'downloaded'), { recursive: true });
     page.on('download', (d) => {
       downloads.push(d.suggestedFilename());
-      void d.saveAs(join(outDir!, 'downloaded', d.suggestedFilename()));
+      void d.saveAs(join(outDir, 'downloaded', d.suggestedFilename()));
     });
     expect(await call(page, 'save', 'downloads://demo-model')).toBe('demo-model.json + demo-model.weights.bin');
     await expect.poll(() => downloads.sort(), { timeout: 10_000 }).toEqual(['demo-model.json', 'demo-model.weights.bin']);
@@ -79,8 +50,8 @@ describe('save and load in the browser', () => {
     let fromUrl: number[] = [];
     await expect
       .poll(async () => {
-        const m = await call(page, 'failure', `${server!.url}downloaded/demo-model.json`);
-        if (m === 'no error') fromUrl = await call(page, 'load', `${server!.url}downloaded/demo-model.json`);
+        const m = await call(page, 'failure', `${server.url}downloaded/demo-model.json`);
+        if (m === 'no error') fromUrl = await call(page, 'load', `${server.url}downloaded/demo-model.json`);
         return m;
       }, { timeout: 10_000 })
       .toBe('no error');
