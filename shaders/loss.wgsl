@@ -18,6 +18,8 @@
 // REDUCE: also add the batch's loss and accuracy sums into `totals` (one
 // workgroup does every row, then combines its partial sums with
 // lib/reduce.wgsl), so a training step needs no separate reduction dispatch.
+// BATCH_ROWS (lib/batch-rows.wgsl): `truth` is a whole data set's targets,
+// and the batch's are rows of it, read in place.
 override REDUCE: bool = false;
 override LOSS: u32 = 0u;
 override FROM_LOGITS: bool = false;
@@ -25,7 +27,8 @@ override ACCURACY: u32 = 0u;
 override WG: u32 = 64u;
 const EPSILON: f32 = 1e-7;
 
-struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32 }
+// batch_total: the permutation's length, with BATCH_ROWS.
+struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32, batch_total: u32, _p0: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<storage, read> pred: array<f32>;        // [rows, cols]
 @group(0) @binding(1) var<storage, read> truth: array<f32>;      // [rows, cols], or [rows, 1] labels
@@ -45,9 +48,17 @@ fn probability(v: f32) -> f32 {
   return v;
 }
 
+// The stored target of the batch's row at col (a sparse label is col 0 of its row).
+fn stored_truth(row: u32, col: u32) -> f32 {
+  let r = batch_row(row, dims.batch_total);
+  if (BATCH_ROWS && r == NO_ROW) { return 0.0; }
+  if (LOSS == 3u) { return truth[r]; }
+  return truth[r * dims.cols + col];
+}
+
 fn target_at(row: u32, col: u32) -> f32 {
-  if (LOSS == 3u) { return select(0.0, 1.0, u32(truth[row]) == col); }
-  return truth[row * dims.cols + col];
+  if (LOSS == 3u) { return select(0.0, 1.0, u32(stored_truth(row, 0u)) == col); }
+  return stored_truth(row, col);
 }
 
 fn row_accuracy(row: u32) -> f32 {
@@ -56,7 +67,7 @@ fn row_accuracy(row: u32) -> f32 {
     var right = 0.0;
     for (var j = 0u; j < dims.cols; j++) {
       let p = probability(pred[base + j]) > 0.5;
-      let t = truth[base + j] > 0.5;
+      let t = stored_truth(row, j) > 0.5;
       right += select(0.0, 1.0, p == t);
     }
     return right / f32(dims.cols);
@@ -65,10 +76,10 @@ fn row_accuracy(row: u32) -> f32 {
   for (var j = 1u; j < dims.cols; j++) {
     if (pred[base + j] > pred[base + best]) { best = j; }
   }
-  if (ACCURACY == 2u) { return select(0.0, 1.0, best == u32(truth[row])); }
+  if (ACCURACY == 2u) { return select(0.0, 1.0, best == u32(stored_truth(row, 0u))); }
   var want = 0u;
   for (var j = 1u; j < dims.cols; j++) {
-    if (truth[base + j] > truth[base + want]) { want = j; }
+    if (stored_truth(row, j) > stored_truth(row, want)) { want = j; }
   }
   return select(0.0, 1.0, best == want);
 }
@@ -77,7 +88,7 @@ fn mean_squared_error(row: u32) -> f32 {
   let base = row * dims.cols;
   var loss = 0.0;
   for (var j = 0u; j < dims.cols; j++) {
-    let d = pred[base + j] - truth[base + j];
+    let d = pred[base + j] - stored_truth(row, j);
     loss += d * d;
     grad[base + j] = 2.0 * d * dims.grad_scale;
   }
@@ -88,7 +99,7 @@ fn binary_crossentropy(row: u32) -> f32 {
   let base = row * dims.cols;
   var loss = 0.0;
   for (var j = 0u; j < dims.cols; j++) {
-    let y = truth[base + j];
+    let y = stored_truth(row, j);
     let v = pred[base + j];
     if (FROM_LOGITS) {
       // max(z, 0) − z·y + log(1 + e^−|z|): never overflows, exact in both tails.

@@ -20,6 +20,11 @@
 // more row, all ones, after the stored rows: its row of C is Σ_k B[k, :], the
 // bias gradient db = Σ dZ, written to `sums` in the same pass (the params' M
 // counts that row; the stored A has M − 1).
+//
+// Batch rows (BATCH_ROWS, lib/batch-rows.wgsl): `a` is a whole data set and A
+// as stored is the batch's rows of it, read in shuffled order in place: the
+// first layer's forward product (rows of op(A)) and its weight gradient
+// (Aᵀ: the reduction runs over them) need no gathered copy of the batch.
 
 override TRANSPOSE_A: bool = false;
 override TRANSPOSE_B: bool = false;
@@ -29,7 +34,8 @@ override ACTIVATION: u32 = 0u;
 override DERIVATIVE: u32 = 0u;
 override ONES_ROW: bool = false;
 
-struct Params { gemm: GemmParams }
+// batch_total: the permutation's length, with BATCH_ROWS.
+struct Params { gemm: GemmParams, batch_total: u32 }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -46,12 +52,17 @@ fn gemm_params() -> GemmParams { return params.gemm; }
 // The rows of A as stored (one fewer than op(A)'s with ONES_ROW).
 fn stored_m() -> u32 { return select(params.gemm.M, params.gemm.M - 1u, ONES_ROW); }
 
+// The row of `a` that A's stored row r is: r, or with BATCH_ROWS a row of the data set (NO_ROW past its end).
+fn a_stored_row(r: u32) -> u32 { return batch_row(r, params.batch_total); }
+
 fn load_a(row: u32, k: u32) -> f32 {
   let g = params.gemm;
   if (!ALIGNED && (row >= g.M || k >= g.K)) { return 0.0; }
   if (ONES_ROW && row == stored_m()) { return 1.0; }
-  if (TRANSPOSE_A) { return a[k * stored_m() + row]; }
-  return a[row * g.K + k];
+  let stored = a_stored_row(select(row, k, TRANSPOSE_A));
+  if (BATCH_ROWS && stored == NO_ROW) { return 0.0; }
+  if (TRANSPOSE_A) { return a[stored * stored_m() + row]; }
+  return a[stored * g.K + k];
 }
 
 fn load_b(k: u32, col: u32) -> f32 {
@@ -83,7 +94,11 @@ alias KStep = u32;
 alias ASpan = u32;
 alias BSpan = u32;
 
-fn a_row(row: u32) -> ARow { return row * (params.gemm.K / 4u); }
+fn a_row(row: u32) -> ARow {
+  let stored = a_stored_row(row);
+  if (BATCH_ROWS && stored == NO_ROW) { return NO_ROW; }
+  return stored * (params.gemm.K / 4u);
+}
 fn b_col(col: u32) -> BCol { return col * (params.gemm.K / 4u); }
 fn a_quad(q: u32) -> AQuad { return q; }
 fn k_step(k: u32) -> KStep { return k; }
@@ -92,11 +107,16 @@ fn k_next4(k: KStep) -> KStep { return k + 4u; }
 fn span_starts(k: KStep) -> bool { return false; }
 fn a_span(r: ARow, k: KStep) -> ASpan { return r; }
 fn b_span(c: BCol, k: KStep) -> BSpan { return c; }
-fn load_a_k4(r: ARow, p: ASpan, k: KStep) -> vec4<f32> { return a4[p + k / 4u]; }
+fn load_a_k4(r: ARow, p: ASpan, k: KStep) -> vec4<f32> {
+  if (BATCH_ROWS && r == NO_ROW) { return vec4<f32>(0.0); }
+  return a4[p + k / 4u];
+}
 fn load_b_k4(c: BCol, p: BSpan, k: KStep) -> vec4<f32> { return b4[p + k / 4u]; }
 // The stored rows are a multiple of 4, so the ones row starts the quad after them.
 fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> {
   if (ONES_ROW && 4u * q >= stored_m()) { return vec4<f32>(1.0, 0.0, 0.0, 0.0); }
-  return a4[k * (stored_m() / 4u) + q];
+  let stored = a_stored_row(k);
+  if (BATCH_ROWS && stored == NO_ROW) { return vec4<f32>(0.0); }
+  return a4[stored * (stored_m() / 4u) + q];
 }
 fn load_b_n4(k: u32, q: u32) -> vec4<f32> { return b4[k * (params.gemm.N / 4u) + q]; }

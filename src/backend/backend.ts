@@ -46,6 +46,28 @@ export interface MatmulOptions {
    * in the same pass (op(A) gains a row of ones). Not combined with an epilogue.
    */
   columnSumsInto?: Tensor;
+  /**
+   * `a` is a whole resident data set, and the product's A (as stored: its
+   * rows are op(A)'s rows, or with transposeA its reduction) is these rows of
+   * it: the batch is read in shuffled order straight from the data set, with
+   * no gathered copy and no dispatch of its own.
+   */
+  rowsOfA?: BatchRows;
+}
+
+/**
+ * A batch of a resident data set in the epoch's shuffled order: row r of the
+ * batch is row indices[cursor + r] of the data set, where the cursor is a
+ * one-value tensor on the device (so a recorded step serves every batch).
+ * Positions past the end of `indices` read rows of zeros, as gatherRows does.
+ */
+export interface BatchRows {
+  /** [total]: the epoch's permutation, as float32 row numbers. */
+  indices: Tensor;
+  /** [1]: where the batch starts in `indices`. */
+  cursor: Tensor;
+  /** The batch's rows. */
+  rows: number;
 }
 
 /**
@@ -138,6 +160,8 @@ export interface LossOptions {
   accuracy?: AccuracyKind;
   /** Also add the batch's loss and accuracy sums into this [2] tensor, in the same pass. */
   accumulateInto?: Tensor;
+  /** `target` is a whole resident data set's targets, and the batch's are these rows of it (read in place, no gathered copy). */
+  targetRows?: BatchRows;
 }
 
 export interface LossOutputs {

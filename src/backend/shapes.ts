@@ -2,6 +2,7 @@
 // with the op and both shapes named, before any memory is touched.
 import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import {
+  type BatchRows,
   type CopyOptions,
   type Conv2dBackwardDataOptions,
   type Conv2dBackwardFilterOptions,
@@ -85,7 +86,9 @@ export function matmulDims(a: Tensor, b: Tensor, options: MatmulOptions): Matmul
   if (a.shape.length !== 2 || b.shape.length !== 2) {
     throw new ShapeError(`matmul: both operands must be matrices, got a ${formatShape(a.shape)} and b ${formatShape(b.shape)}`);
   }
-  const [ar, ac] = [a.shape[0]!, a.shape[1]!];
+  // Rows of a data set: A as stored is the batch, not the whole of `a`.
+  const ar = options.rowsOfA ? checkBatchRows('matmul rowsOfA', a, options.rowsOfA)[0] : a.shape[0]!;
+  const ac = a.shape[1]!;
   const [br, bc] = [b.shape[0]!, b.shape[1]!];
   const [M, K] = options.transposeA ? [ac, ar] : [ar, ac];
   const [Kb, N] = options.transposeB ? [bc, br] : [br, bc];
@@ -315,21 +318,24 @@ export function checkLossName(name: string): asserts name is LossName {
 }
 
 /** Validates a loss call and returns [rows, cols] of the prediction. */
-export function lossDims(name: LossName, prediction: Tensor, target: Tensor, accumulateInto?: Tensor): [number, number] {
+export function lossDims(name: LossName, prediction: Tensor, target: Tensor, accumulateInto?: Tensor, targetRows?: BatchRows): [number, number] {
   checkLossName(name);
   if (accumulateInto && accumulateInto.size !== 2) {
     throw new ShapeError(`loss ${name}: accumulateInto must hold 2 values (loss and accuracy sums), got ${formatShape(accumulateInto.shape)}`);
   }
   const [rows, cols] = matrixDims(`loss ${name}`, 'prediction', prediction);
+  // With targetRows, the batch's targets are rows of the whole set.
+  const targetShape = targetRows ? checkBatchRows(`loss ${name} targetRows`, target, targetRows) : target.shape;
+  const targetSize = sizeOf(targetShape);
   if (name === 'sparseCategoricalCrossentropy') {
-    const ok = target.size === rows && (target.shape.length === 1 || (target.shape.length === 2 && target.shape[1] === 1));
+    const ok = targetSize === rows && (targetShape.length === 1 || (targetShape.length === 2 && targetShape[1] === 1));
     if (!ok) {
       throw new ShapeError(
-        `loss ${name}: labels must have shape [${rows}] or [${rows}, 1] for prediction ${formatShape(prediction.shape)}, got ${formatShape(target.shape)}`,
+        `loss ${name}: labels must have shape [${rows}] or [${rows}, 1] for prediction ${formatShape(prediction.shape)}, got ${formatShape(targetShape)}`,
       );
     }
-  } else {
-    checkSameShape(`loss ${name}`, 'prediction', prediction, 'target', target);
+  } else if (!sameShape(prediction.shape, targetShape)) {
+    throw new ShapeError(`loss ${name}: prediction ${formatShape(prediction.shape)} and target ${formatShape(targetShape)} must have the same shape`);
   }
   return [rows, cols];
 }
@@ -420,6 +426,16 @@ export function checkGather(src: Tensor, indices: Tensor, cursor: Tensor, rows: 
   if (!Number.isInteger(rows) || rows < 1) throw new Error(`gatherRows: rows must be a positive integer, got ${rows}`);
   if (indices.size > 2 ** 24) throw new Error(`gatherRows: ${indices.size} indices exceed float32's exact integers (2^24)`);
   return [rows, cols];
+}
+
+/** [rows, cols] of a batch taken from a data set `src` [total, cols] by `rows` (checkGather's rules). */
+export function checkBatchRows(op: string, src: Tensor, r: BatchRows): [number, number] {
+  if (src.shape.length !== 2) throw new ShapeError(`${op}: the data set must be a matrix, got ${formatShape(src.shape)}`);
+  if (r.indices.shape.length !== 1) throw new ShapeError(`${op}: indices must be a vector, got ${formatShape(r.indices.shape)}`);
+  checkCursor(op, r.cursor);
+  if (!Number.isInteger(r.rows) || r.rows < 1) throw new Error(`${op}: rows must be a positive integer, got ${r.rows}`);
+  if (r.indices.size > 2 ** 24) throw new Error(`${op}: ${r.indices.size} indices exceed float32's exact integers (2^24)`);
+  return [r.rows, src.shape[1]!];
 }
 
 export function checkCursor(op: string, cursor: Tensor): void {

@@ -11,7 +11,7 @@
 //    *before* its activation (dZ), and a layer asked for its input gradient
 //    returns the *layer below's* dZ, multiplying by that layer's activation
 //    derivative (`derivativeOf`) in its own last kernel: dZ = (dY·Wᵀ) ⊙ f′(Y).
-import type { Backend, DerivativeOf } from '../backend/backend.js';
+import type { Backend, BatchRows, DerivativeOf } from '../backend/backend.js';
 import type { Shape, Tensor } from '../tensor.js';
 import type { InitializerName } from './initializers.js';
 import type { LayerActivation } from './activations.js';
@@ -32,8 +32,13 @@ export interface ParamSpec {
 
 export interface ForwardArgs {
   backend: Backend;
-  /** [batch, ...inputShape]. */
+  /** [batch, ...inputShape]; with `rows`, the whole resident data set [samples, features]. */
   x: Tensor;
+  /**
+   * Given only to a first layer that declares readsBatchRows: its batch is
+   * these rows of x, read in place (no gathered copy, no dispatch).
+   */
+  rows?: BatchRows;
   /** The layer's parameters, in declared order (views into the model's store). */
   params: readonly Tensor[];
   /** Inside fit: dropout drops. Outside, dropout passes its input through. */
@@ -53,9 +58,10 @@ export interface ForwardResult {
 
 export interface BackwardArgs {
   backend: Backend;
-  /** The forward pass's input and output. */
+  /** The forward pass's input (with `rows`, the whole data set, as in ForwardArgs) and output. */
   x: Tensor;
   y: Tensor;
+  rows?: BatchRows;
   /** dLoss/dZ: the gradient with respect to the output before the activation. */
   dy: Tensor;
   params: readonly Tensor[];
@@ -82,6 +88,12 @@ export interface BuiltLayer {
   readonly reshapeOnly: boolean;
   /** Reads the training step counter (dropout's mask). */
   readonly usesStep: boolean;
+  /**
+   * As the first layer, takes its batch as rows of the resident data set
+   * (ForwardArgs.rows) and reads them in place: the step then needs no
+   * gather dispatch. Layers without it get a gathered batch.
+   */
+  readonly readsBatchRows?: boolean;
   /** Records the layer's output for a batch (with its activation applied) and whatever its backward pass needs saved. */
   forward(a: ForwardArgs): ForwardResult;
   /** Writes the parameter gradients; returns the layer below's dZ when asked for it. */

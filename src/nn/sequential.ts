@@ -4,11 +4,13 @@
 //
 // Training never round-trips through the CPU inside an epoch. fit() uploads
 // the data set once, records one training step per batch size as a plan
-// (gather the batch → forward → loss → backward → one optimizer update over
-// every parameter, over fixed buffers), and each epoch writes a shuffled
+// (the batch read through the epoch's permutation → forward → loss →
+// backward → one optimizer update over every parameter, over fixed buffers;
+// a dense first layer and the loss read the batch's rows in place, else one
+// dispatch gathers them), and each epoch writes a shuffled
 // permutation, replays the plan for every batch, and submits once. Loss and
 // accuracy sums accumulate on the device and are read back once per epoch.
-import type { AccuracyKind, Backend, DerivativeOf, LearningRateSchedule, LossName, Plan } from '../backend/backend.js';
+import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan } from '../backend/backend.js';
 import { DeviceLostError } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
@@ -136,9 +138,11 @@ interface DeviceData {
 
 /** What a forward pass leaves for the backward pass. */
 interface Activations {
-  /** acts[0] is the input; acts[i + 1] the output of layer i. */
+  /** acts[0] is the input (with `rows`, the whole data set); acts[i + 1] the output of layer i. */
   acts: Tensor[];
   saved: Tensor[][];
+  /** The batch's rows of acts[0], read in place by the first layer. */
+  rows?: BatchRows;
 }
 
 const DEFAULT_BATCH = 32;
@@ -355,15 +359,16 @@ export class Sequential {
   // ---- the ops of one step ---------------------------------------------------------------
 
   /** Every layer's output for x [batch, ...inputShape]; with `logits`, the head layer leaves out its activation. */
-  private forward(x: Tensor, training: boolean, logits: boolean, step: Tensor | undefined): Activations {
+  private forward(x: Tensor, training: boolean, logits: boolean, step: Tensor | undefined, rows?: BatchRows): Activations {
     const acts = [x];
     const saved: Tensor[][] = [];
     this.built.forEach((layer, i) => {
-      const r = layer.forward({ backend: this.backend, x: acts[i]!, params: this.store.of(i), training, logits: logits && i === this.head, step });
+      const batch = i === 0 && rows ? { rows } : {};
+      const r = layer.forward({ backend: this.backend, x: acts[i]!, ...batch, params: this.store.of(i), training, logits: logits && i === this.head, step });
       acts.push(r.y);
       saved.push(r.saved ?? []);
     });
-    return { acts, saved };
+    return { acts, saved, ...(rows ? { rows } : {}) };
   }
 
   /**
@@ -371,7 +376,7 @@ export class Sequential {
    * dLoss/dOutput. Each layer returns the dZ of the layer below, its
    * activation's derivative folded into the layer's own last kernel.
    */
-  private backward({ acts, saved }: Activations, gradOut: Tensor, c: Compiled): void {
+  private backward({ acts, saved, rows }: Activations, gradOut: Tensor, c: Compiled): void {
     const n = this.built.length;
     // dZ of the head layer: the loss already took it through a fused sigmoid/softmax.
     let g = c.fromLogits ? gradOut : this.throughActivation(gradOut, acts[n]!, this.outputActivation);
@@ -382,6 +387,7 @@ export class Sequential {
       const dx = layer.backward({
         backend: this.backend,
         x: acts[i]!,
+        ...(i === 0 && rows ? { rows } : {}),
         y: acts[i + 1]!,
         dy: g,
         params: this.store.of(i),
@@ -419,32 +425,52 @@ export class Sequential {
   }
 
   /**
-   * The next `rows` samples at the data set's cursor: gathered (samples and
-   * targets in one dispatch), run forward, scored, with the loss and
-   * accuracy sums added to `stats`.
+   * The next `rows` samples at the data set's cursor, run forward, scored,
+   * with the loss and accuracy sums added to `stats`. A first layer that
+   * reads its batch in place (dense) takes the samples as rows of the data
+   * set, and the loss reads the targets so too: no gather dispatch. Else the
+   * samples and targets are gathered together, in one dispatch.
    */
   private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor, training: boolean): Activations & { grad: Tensor } {
     const b = this.backend;
-    const [xb, yb] = b.gatherBatch(data.x, data.y, data.order, data.cursor, rows);
+    const batch: BatchRows = { indices: data.order, cursor: data.cursor, rows };
+    let a: Activations & { grad: Tensor };
+    if (this.built[0]!.readsBatchRows) {
+      // The metrics kernel reads a gathered copy of the targets; the loss, the rows in place.
+      const y = data.metrics ? b.gatherRows(data.y, data.order, data.cursor, rows) : data.y;
+      a = this.score(c, { x: data.x, rows: batch }, { y, ...(data.metrics ? {} : { rows: batch }) }, stats, training, data.metrics);
+    } else {
+      const [xb, yb] = b.gatherBatch(data.x, data.y, data.order, data.cursor, rows);
+      a = this.score(c, { x: b.view(xb, [rows, ...this.inputShape]) }, { y: yb }, stats, training, data.metrics);
+    }
     // A training step moves the cursor on with its other bookkeeping, at its end (recordTrainStep).
     if (!training) b.advanceCursor(data.cursor, rows);
-    return this.score(c, b.view(xb, [rows, ...this.inputShape]), yb, stats, training, data.metrics);
+    return a;
   }
 
   /**
    * Forward pass, loss and metric of one batch; the sums go into `stats`.
    * Outside training, the regularizers' penalty is added here too (in
    * training the step adds it with its gradient, after the backward pass).
+   * With `rows`, x (or y) is the whole data set and the batch those rows of it.
    */
-  private score(c: Compiled, x: Tensor, y: Tensor, stats: Tensor, training: boolean, metricSums?: Tensor): Activations & { grad: Tensor; lossStats: Tensor } {
-    const a = this.forward(x, training, c.fromLogits, training ? c.step : undefined);
+  private score(
+    c: Compiled,
+    input: { x: Tensor; rows?: BatchRows },
+    target: { y: Tensor; rows?: BatchRows },
+    stats: Tensor,
+    training: boolean,
+    metricSums?: Tensor,
+  ): Activations & { grad: Tensor; lossStats: Tensor } {
+    const a = this.forward(input.x, training, c.fromLogits, training ? c.step : undefined, input.rows);
     const prediction = a.acts[a.acts.length - 1]!;
-    const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats });
+    const y = target.y;
+    const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats, ...(target.rows ? { targetRows: target.rows } : {}) });
     if (metricSums) {
       const fromLogits = c.fromLogits ? (c.loss === 'binaryCrossentropy' ? 'sigmoid' : 'softmax') : undefined;
       this.backend.metrics(prediction, y, metricSums, { ...(fromLogits ? { fromLogits } : {}), sparse: c.loss === 'sparseCategoricalCrossentropy' });
     }
-    if (!training) this.regularize(c, stats, x.shape[0]!, false);
+    if (!training) this.regularize(c, stats, prediction.shape[0]!, false);
     return { ...a, grad: out.grad, lossStats: out.stats };
   }
 
@@ -886,7 +912,7 @@ export class Sequential {
         const end = Math.min(start + chunk, mx.rows);
         const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, ...this.inputShape]);
         const yb = b.tensor(my.values.subarray(start * my.cols, end * my.cols), [end - start, my.cols]);
-        const { acts, saved, grad, lossStats } = this.score(c, xb, yb, stats, false, sums);
+        const { acts, saved, grad, lossStats } = this.score(c, { x: xb }, { y: yb }, stats, false, sums);
         for (const t of [...acts, ...saved.flat(), yb, grad, lossStats]) t.dispose();
       }
       const s = await stats.data();

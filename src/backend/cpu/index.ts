@@ -3,6 +3,7 @@
 // oracle the WebGPU kernels are tested against.
 import { Tensor, type Shape } from '../../tensor.js';
 import type {
+  BatchRows,
   ActivationName,
   AdamOptions,
   Backend,
@@ -174,10 +175,11 @@ export class CpuBackend implements Backend {
     const derivativeOf = this.derivative(options.derivativeOf, 'matmul');
     const args = { M, N, K, transposeA: options.transposeA, transposeB: options.transposeB, bias, activation: options.activation, derivativeOf };
     const sums = options.columnSumsInto ? this.own(options.columnSumsInto, 'matmul') : undefined;
-    // One op, as on the GPU: the bias gradient comes with the weight gradient.
+    const rowsOfA = options.rowsOfA && this.batchRows(options.rowsOfA, a.shape[1]!, 'matmul');
+    // One op, as on the GPU: the batch read from the data set, and the bias gradient with the weight gradient.
     const run = () => {
       if (sums) sums.set(columnSums(bv, K, N, 1));
-      return matmul(av, bv, args);
+      return matmul(rowsOfA ? rowsOfA(av) : av, bv, args);
     };
     return this.output([M, N], run, options.out);
   }
@@ -222,14 +224,15 @@ export class CpuBackend implements Backend {
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
-    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto);
+    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto, options.targetRows);
     const args = { rows, cols, fromLogits: options.fromLogits ?? false, accuracy: options.accuracy ?? defaultAccuracy(name, cols) };
     const [pv, tv] = [this.own(prediction, 'loss'), this.own(target, 'loss')];
+    const targetRows = options.targetRows && this.batchRows(options.targetRows, target.shape[1]!, 'loss');
     const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
     const grad = this.make(new Float32Array(rows * cols), prediction.shape);
     const stats = this.make(new Float32Array(rows * 2), [rows, 2]);
     this.exec(() => {
-      const r = loss(name, pv, tv, args);
+      const r = loss(name, pv, targetRows ? targetRows(tv) : tv, args);
       grad.values.set(r.grad);
       stats.values.set(r.stats);
       if (totals) columnSums(r.stats, rows, 2).forEach((v, i) => (totals[i]! += v));
@@ -388,6 +391,12 @@ export class CpuBackend implements Backend {
       yb.values.set(gatherRows(yv, iv, cv[0]!, rows, yCols));
     });
     return [xb, yb];
+  }
+
+  /** The rows of a data set a batch reads, taken when the op runs (the cursor is read then, as on the GPU). */
+  private batchRows(r: BatchRows, cols: number, op: string): (data: Float32Array) => Float32Array {
+    const [iv, cv] = [this.own(r.indices, op), this.own(r.cursor, op)];
+    return (data) => gatherRows(data, iv, cv[0]!, r.rows, cols);
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {

@@ -3,6 +3,7 @@
 // asked for. Buffers come from a pool, pipelines from a cache.
 import { formatShape, Tensor, type Shape } from '../../tensor.js';
 import type {
+  BatchRows,
   ActivationName,
   AdamOptions,
   Backend,
@@ -191,6 +192,10 @@ export class WebGpuBackend implements Backend {
   /** How this backend was picked, when getBackend('auto') picked it. */
   chosen: string | undefined;
   readonly isSoftwareAdapter: boolean;
+  /** The adapter's optional features, sorted ('subgroups', 'shader-f16', …): what kernels could ask for. */
+  readonly adapterFeatures: readonly string[];
+  /** The Dawn toggles the device was opened with in Node ('-name': turned off; docs/dawn.md); empty in a browser. */
+  readonly dawnToggles: readonly string[];
   readonly limits: GPUSupportedLimits;
   /** What one kernel binding may see: every tensor fits one. */
   readonly maxTensorBytes: number;
@@ -246,6 +251,8 @@ export class WebGpuBackend implements Backend {
     this.device = ctx.device;
     this.adapterName = ctx.adapterName;
     this.isSoftwareAdapter = ctx.isSoftware;
+    this.adapterFeatures = ctx.features;
+    this.dawnToggles = ctx.dawnToggles;
     this.limits = ctx.device.limits;
     this.maxTensorBytes = this.limits.maxStorageBufferBindingSize;
     this.pool = new BufferPool(this.device, this.limits.maxBufferSize, () => this.scheduler.hasPendingWork);
@@ -538,6 +545,7 @@ export class WebGpuBackend implements Backend {
     const forwardOutput = options.derivativeOf ? this.own(options.derivativeOf.output, 'matmul') : undefined;
     const c = options.out ? this.own(options.out, 'matmul') : this.allocate([M, N], 'matmul');
     const sums = options.columnSumsInto ? this.own(options.columnSumsInto, 'matmul') : undefined;
+    const batch = options.rowsOfA && this.batchRows(options.rowsOfA, 'matmul');
     if (N === 0) return c;
     if (M === 0 && !sums) return c;
     const form: GemmForm = options.transposeA ? 'tn' : options.transposeB ? 'nt' : 'nn';
@@ -548,11 +556,13 @@ export class WebGpuBackend implements Backend {
       ACTIVATION: ACTIVATION_CODE[options.activation ?? 'linear'],
       DERIVATIVE: options.derivativeOf ? ACTIVATION_CODE[options.derivativeOf.activation] : 0,
       ONES_ROW: !!sums,
+      BATCH_ROWS: !!batch,
     };
     // With the bias gradient fused in, op(A) has one more row: the ones whose products are Σ_k B[k, :].
     const rows = sums ? M + 1 : M;
     const register = registerFits(M, N, K, options);
-    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums }, []);
+    const bindings = { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums, ...batch?.bindings };
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, bindings, [['u32', batch?.total ?? 0]]);
     return c;
   }
 
@@ -780,9 +790,10 @@ export class WebGpuBackend implements Backend {
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
-    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto);
+    const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto, options.targetRows);
     const gp = this.own(prediction, 'loss');
     const gt = this.own(target, 'loss');
+    const batch = options.targetRows && this.batchRows(options.targetRows, 'loss');
     const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
     const grad = this.allocate(prediction.shape, 'loss');
     const stats = this.allocate([rows, 2], 'loss');
@@ -797,10 +808,11 @@ export class WebGpuBackend implements Backend {
         FROM_LOGITS: !!options.fromLogits,
         ACCURACY: ACCURACY_CODE[options.accuracy ?? defaultAccuracy(name, cols)],
         REDUCE: !!totals,
+        BATCH_ROWS: !!batch,
         WG: wg,
       };
-      const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride]]);
-      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals };
+      const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride], ['u32', batch?.total ?? 0]]);
+      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals, ...batch?.bindings };
       this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
     }
     return { grad, stats };
@@ -902,6 +914,11 @@ export class WebGpuBackend implements Backend {
     const uniform = uniformData([['u32', rows], ['u32', cols[0]!], ['u32', indices.size], ['u32', stride], ['u32', cols[1] ?? 0]]);
     this.run(SHADERS.gather, 'gather_rows', { WG, PAIR: sources.length === 2 }, bindings, uniform, [groups]);
     return outs;
+  }
+
+  /** The bindings and permutation length of lib/batch-rows.wgsl, shared by every kernel that reads a batch in place. */
+  private batchRows(r: BatchRows, op: string): { bindings: { 8: GpuTensor; 9: GpuTensor }; total: number } {
+    return { bindings: { 8: this.own(r.indices, op), 9: this.own(r.cursor, op) }, total: r.indices.size };
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {

@@ -9,6 +9,7 @@ import libActivation from '../../../shaders/lib/activation.wgsl?raw';
 import libReduce from '../../../shaders/lib/reduce.wgsl?raw';
 import libRng from '../../../shaders/lib/rng.wgsl?raw';
 import libConv from '../../../shaders/lib/conv.wgsl?raw';
+import libBatchRows from '../../../shaders/lib/batch-rows.wgsl?raw';
 import gemmCore from '../../../shaders/gemm/core.wgsl?raw';
 import gemmNN from '../../../shaders/gemm/register-nn.wgsl?raw';
 import gemmNT from '../../../shaders/gemm/register-nt.wgsl?raw';
@@ -35,6 +36,7 @@ const LIB = {
   reduce: part('lib/reduce.wgsl', libReduce),
   rng: part('lib/rng.wgsl', libRng),
   conv: part('lib/conv.wgsl', libConv),
+  batchRows: part('lib/batch-rows.wgsl', libBatchRows),
 };
 const GEMM = {
   core: part('gemm/core.wgsl', gemmCore),
@@ -46,7 +48,7 @@ const GEMM = {
 const REGISTER_BLOCK = ['REG_ROWS', 'REG_COLS', 'TILE_BLOCK'] as const;
 
 export const SHADERS = {
-  matmul: composeKernel('matmul', [LIB.activation, part('matmul.wgsl', matmul), GEMM.core, GEMM.nn, GEMM.nt, GEMM.tn], REGISTER_BLOCK),
+  matmul: composeKernel('matmul', [LIB.activation, LIB.batchRows, part('matmul.wgsl', matmul), GEMM.core, GEMM.nn, GEMM.nt, GEMM.tn], REGISTER_BLOCK),
   conv2dForward: composeKernel('conv2d_forward', [LIB.activation, LIB.conv, part('conv2d-forward.wgsl', conv2dForward), GEMM.core, GEMM.nn], REGISTER_BLOCK),
   conv2dBackwardData: composeKernel('conv2d_backward_data', [LIB.activation, LIB.conv, part('conv2d-backward-data.wgsl', conv2dBackwardData), GEMM.core, GEMM.nt], REGISTER_BLOCK),
   conv2dBackwardFilter: composeKernel('conv2d_backward_filter', [LIB.conv, part('conv2d-backward-filter.wgsl', conv2dBackwardFilter), GEMM.core, GEMM.tn], REGISTER_BLOCK),
@@ -54,7 +56,7 @@ export const SHADERS = {
   dropout: composeKernel('dropout', [LIB.activation, LIB.rng, part('dropout.wgsl', dropout)]),
   activation: composeKernel('activation', [LIB.activation, part('activation.wgsl', activation)]),
   reduce: composeKernel('reduce', [part('reduce.wgsl', reduce), LIB.reduce]),
-  loss: composeKernel('loss', [LIB.activation, part('loss.wgsl', loss), LIB.reduce]),
+  loss: composeKernel('loss', [LIB.activation, LIB.batchRows, part('loss.wgsl', loss), LIB.reduce]),
   optimizer: composeKernel('optimizer', [part('optimizer.wgsl', optimizer)]),
   gather: composeKernel('gather', [part('gather.wgsl', gather)]),
   regularize: composeKernel('regularize', [part('regularize.wgsl', regularize), LIB.reduce]),

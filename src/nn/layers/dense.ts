@@ -78,19 +78,22 @@ export class Dense implements Layer {
       activation,
       reshapeOnly: false,
       usesStep: false,
-      forward({ backend: b, x, params: [kernel, bias], logits }) {
+      // Both products that read the input (y = x·W and dW = xᵀ·dZ) take its rows in place.
+      readsBatchRows: true,
+      forward({ backend: b, x, rows, params: [kernel, bias], logits }) {
+        const batch = rows ? { rowsOfA: rows } : {};
         if (logits || activation === 'softmax') {
-          const z = b.matmul(x, kernel!, { bias });
+          const z = b.matmul(x, kernel!, { bias, ...batch });
           if (logits) return { y: z };
           const y = b.softmax(z);
           z.dispose();
           return { y };
         }
-        return { y: b.matmul(x, kernel!, { bias, activation }) };
+        return { y: b.matmul(x, kernel!, { bias, activation, ...batch }) };
       },
-      backward({ backend: b, x, dy, params: [kernel], grads: [dKernel, dBias], needInputGradient, derivativeOf }) {
+      backward({ backend: b, x, rows, dy, params: [kernel], grads: [dKernel, dBias], needInputGradient, derivativeOf }) {
         // dW = xᵀ·dZ, and in the same pass db = Σ over the batch of dZ.
-        b.matmul(x, dy, { transposeA: true, out: dKernel, ...(dBias ? { columnSumsInto: dBias } : {}) });
+        b.matmul(x, dy, { transposeA: true, out: dKernel, ...(dBias ? { columnSumsInto: dBias } : {}), ...(rows ? { rowsOfA: rows } : {}) });
         if (!needInputGradient) return undefined;
         return b.matmul(dy, kernel!, { transposeB: true, derivativeOf }); // dX = dZ·Wᵀ (⊙ f′ below)
       },

@@ -1,0 +1,22 @@
+// A batch read in place from a resident data set (BATCH_ROWS): row r of the
+// batch is row batch_order[cursor + r] of the data set, where batch_order is
+// the epoch's permutation and the cursor a one-value buffer on the device, so
+// one recorded step serves every batch. No gathered copy, no dispatch of its
+// own: the first layer's products and the loss read their rows through here.
+// Positions past the permutation's end (`total`, from the instance's
+// uniforms) are NO_ROW, which the instance's loads read as zeros, as
+// gather.wgsl's copy does.
+
+override BATCH_ROWS: bool = false;
+const NO_ROW: u32 = 0xffffffffu;
+
+@group(0) @binding(8) var<storage, read> batch_order: array<f32>;   // [total], with BATCH_ROWS
+@group(0) @binding(9) var<storage, read> batch_cursor: array<f32>;  // [1], with BATCH_ROWS
+
+// The data set's row that the batch's row r is (r itself without BATCH_ROWS).
+fn batch_row(r: u32, total: u32) -> u32 {
+  if (!BATCH_ROWS) { return r; }
+  let pos = u32(batch_cursor[0]) + r;
+  if (pos >= total) { return NO_ROW; }
+  return u32(batch_order[pos]);
+}

@@ -1,0 +1,161 @@
+// lib/batch-rows.wgsl against the CPU reference: products and losses that read
+// their batch in place from a resident data set (rows in the epoch's shuffled
+// order, from a cursor on the device), instead of from a gathered copy.
+// Each GPU result is checked against the CPU twin of the same call, and the
+// CPU twin against the two-op form it replaces (gatherRows, then the op).
+import { afterAll, describe, expect } from 'vitest';
+import { CpuBackend } from '../../src/backend/cpu/index.js';
+import type { Backend, BatchRows, LossName, MatmulOptions } from '../../src/backend/backend.js';
+import { LOSSES } from '../../src/backend/backend.js';
+import type { Tensor } from '../../src/tensor.js';
+import { Random } from '../../src/random.js';
+import { ErrorReport } from '../helpers/compare.js';
+import { gpuIt } from '../helpers/gpu.js';
+
+const cpu = new CpuBackend();
+const report = new ErrorReport('batch rows read in place (webgpu vs cpu)');
+afterAll(() => report.print());
+
+/** A permutation of [0, total) drawn from the seed. */
+function permutation(total: number, rng: Random): Float32Array {
+  const perm = Float32Array.from({ length: total }, (_, i) => i);
+  for (let i = total - 1; i > 0; i--) {
+    const j = rng.int(i + 1);
+    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
+  }
+  return perm;
+}
+
+interface Case {
+  total: number;
+  cols: number;
+  rows: number;
+  /** Where the batch starts: past total − rows, its last rows read zeros. */
+  cursor: number;
+}
+
+const tolerance = (K: number) => ({ atol: 2e-6 * Math.sqrt(K), rtol: 1e-5, note: 'atol 2e-6·√K, rtol 1e-5' });
+
+/** The batch of a data set as its own tensor: the two-op form (gatherRows) the in-place reads replace. */
+async function gathered(b: Backend, data: Float32Array, shape: [number, number], perm: Float32Array, cursor: number, rows: number): Promise<Float32Array> {
+  return b.gatherRows(b.tensor(data, shape), b.tensor(perm, [perm.length]), b.tensor([cursor], [1]), rows).data();
+}
+
+function batchOf(b: Backend, perm: Float32Array, cursor: number, rows: number): BatchRows {
+  return { indices: b.tensor(perm, [perm.length]), cursor: b.tensor([cursor], [1]), rows };
+}
+
+describe('matmul reading A as rows of a data set', () => {
+  // [total, cols, rows, cursor]: vec4-aligned columns (the register forms), odd ones (tiled, naive), a batch past the end.
+  const CASES: Case[] = [
+    { total: 37, cols: 12, rows: 8, cursor: 5 },
+    { total: 200, cols: 20, rows: 64, cursor: 136 },
+    { total: 100, cols: 16, rows: 12, cursor: 94 },
+    { total: 9, cols: 7, rows: 3, cursor: 2 },
+  ];
+  for (const kernel of ['register', 'tiled', 'naive'] as const) {
+    for (const c of CASES) {
+      if (kernel === 'register' && c.cols % 4 !== 0) continue;
+      const { total, cols, rows, cursor } = c;
+      const N = 8;
+      // The forward product x·W (A·B) and the weight gradient xᵀ·dZ with the bias gradient (Aᵀ·B).
+      const forms: { name: string; options: MatmulOptions; bShape: [number, number] }[] = [
+        { name: 'A·B', options: {}, bShape: [cols, N] },
+        { name: 'Aᵀ·B + column sums', options: { transposeA: true }, bShape: [rows, N] },
+      ];
+      for (const form of forms) {
+        gpuIt(`${kernel} ${form.name}: ${rows} rows from ${cursor} of ${total}×${cols}`, async (gpu) => {
+          const rng = new Random(total * 31 + cols + rows + (form.options.transposeA ? 7 : 0));
+          const data = rng.fill(total * cols);
+          const bValues = rng.fill(form.bShape[0] * form.bShape[1]);
+          const perm = permutation(total, rng);
+          const run = async (be: Backend, product: (a: Tensor, b: Tensor, o: MatmulOptions) => Tensor) => {
+            const sums = form.options.transposeA ? be.zeros([N]) : undefined;
+            const options: MatmulOptions = { ...form.options, rowsOfA: batchOf(be, perm, cursor, rows), ...(sums ? { columnSumsInto: sums } : {}) };
+            const out = await product(be.tensor(data, [total, cols]), be.tensor(bValues, form.bShape), options).data();
+            return { out, sums: sums && (await sums.data()) };
+          };
+          const want = await run(cpu, (a, b, o) => cpu.matmul(a, b, o));
+          const got = await run(gpu, (a, b, o) => gpu.matmulWith(kernel, a, b, o));
+          const K = form.options.transposeA ? rows : cols;
+          report.check(`matmul_${kernel} ${form.name}, A from a data set`, `${rows} of ${total}×${cols}`, got.out, want.out, tolerance(K));
+          if (got.sums) report.check(`matmul_${kernel} ${form.name}: column sums`, `${rows} of ${total}×${cols}`, got.sums, want.sums!, tolerance(K));
+
+          // The CPU twin against gatherRows then a plain product.
+          const batch = await gathered(cpu, data, [total, cols], perm, cursor, rows);
+          if (cursor + rows > total) expect(Array.from(batch.subarray((total - cursor) * cols))).toEqual(new Array((cursor + rows - total) * cols).fill(0));
+          const plain = await cpu.matmul(cpu.tensor(batch, [rows, cols]), cpu.tensor(bValues, form.bShape), form.options).data();
+          expect(want.out).toEqual(plain);
+        });
+      }
+    }
+  }
+
+  gpuIt('a recorded step reads each batch of an epoch as the cursor moves on', async (gpu) => {
+    const [total, cols, batch, N] = [50, 12, 16, 4];
+    const rng = new Random(11);
+    const data = rng.fill(total * cols);
+    const w = rng.fill(cols * N);
+    const perm = permutation(total, rng);
+    const epoch = async (b: Backend) => {
+      const [x, wt, indices, cursor, seen] = [b.tensor(data, [total, cols]), b.tensor(w, [cols, N]), b.tensor(perm, [total]), b.zeros([1]), b.zeros([total, N])];
+      const plans = new Map<number, { plan: ReturnType<Backend['record']>; out: Tensor }>();
+      for (let start = 0; start < total; start += batch) {
+        const rows = Math.min(batch, total - start);
+        let entry = plans.get(rows);
+        if (!entry) {
+          let out: Tensor | undefined;
+          const plan = b.record(() => {
+            out = b.matmul(x, wt, { rowsOfA: { indices, cursor, rows } });
+            b.advanceCursor(cursor, rows);
+          });
+          // The product reads its batch itself: no gather among the plan's commands.
+          expect(plan.commands).toBe(2);
+          entry = { plan, out: out! };
+          plans.set(rows, entry);
+        }
+        b.replay(entry.plan);
+        b.copy(entry.out, seen, { dstOffset: start * N });
+      }
+      return seen.data();
+    };
+    const want = await epoch(cpu);
+    report.check('matmul A·B over an epoch of batches', `${total}×${cols}, batches of ${batch}`, await epoch(gpu), want, tolerance(cols));
+    // Row r of the epoch is data row perm[r] times W.
+    const r = 17;
+    const row = data.subarray(perm[r]! * cols, (perm[r]! + 1) * cols);
+    for (let n = 0; n < N; n++) expect(want[r * N + n]).toBeCloseTo(row.reduce((s, v, k) => s + v * w[k * N + n]!, 0), 5);
+  });
+});
+
+describe('losses reading targets as rows of a data set', () => {
+  const [total, rows, cursor, cols] = [40, 16, 30, 5];
+  for (const name of LOSSES) {
+    for (const fromLogits of [false, true]) {
+      if (fromLogits && name === 'meanSquaredError') continue;
+      gpuIt(`${name}${fromLogits ? ' from logits' : ''}: ${rows} targets from ${cursor} of ${total}`, async (gpu) => {
+        const rng = new Random(cols * 97 + (fromLogits ? 1 : 0) + LOSSES.indexOf(name));
+        const sparse = name === 'sparseCategoricalCrossentropy';
+        const tCols = sparse ? 1 : cols;
+        const targets = Float32Array.from({ length: total * tCols }, () => (sparse ? rng.int(cols) : name === 'meanSquaredError' ? rng.uniform(-1, 1) : rng.int(2)));
+        const pred = fromLogits || name === 'meanSquaredError' ? rng.fill(rows * cols, -3, 3) : rng.fill(rows * cols, 0.05, 0.95);
+        const perm = permutation(total, rng);
+        const run = async (b: Backend) => {
+          const totals = b.zeros([2]);
+          const out = b.loss(name as LossName, b.tensor(pred, [rows, cols]), b.tensor(targets, [total, tCols]), { fromLogits, accumulateInto: totals, targetRows: batchOf(b, perm, cursor, rows) });
+          return { grad: await out.grad.data(), stats: await out.stats.data(), totals: await totals.data() };
+        };
+        const want = await run(cpu);
+        const got = await run(gpu);
+        const tol = { atol: 1e-5, rtol: 1e-4 };
+        report.check(`loss ${name} gradient, targets from a data set`, `${rows} of ${total}`, got.grad, want.grad, tol);
+        report.check(`loss ${name} row stats`, `${rows} of ${total}`, got.stats, want.stats, tol);
+        report.check(`loss ${name} totals`, `${rows} of ${total}`, got.totals, want.totals, { atol: 1e-4, rtol: 1e-4 });
+        // The CPU twin against gatherRows then the plain loss.
+        const batch = await gathered(cpu, targets, [total, tCols], perm, cursor, rows);
+        const plain = cpu.loss(name as LossName, cpu.tensor(pred, [rows, cols]), cpu.tensor(batch, [rows, tCols]), { fromLogits });
+        expect(want.grad).toEqual(await plain.grad.data());
+      });
+    }
+  }
+});
