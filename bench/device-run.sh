@@ -2,7 +2,9 @@
 # Runs the packed benchmark (made by bench/pack-for-gpu.sh) on a Linux x86-64
 # machine with nothing installed: no Node.js, no node_modules, no network.
 # Options are the benchmark's (bash run.sh --help); results go to $OUT when set,
-# else to results/ beside this script; the table is printed.
+# else to results/ beside this script; the table is printed. The PyTorch and JAX
+# anchors run with the machine's python3 ($BENCH_PYTHON overrides it) when it
+# has torch with CUDA or jax on a GPU (--anchors auto|on|off).
 set -euo pipefail
 here="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
 work="$(mktemp -d "${TMPDIR:-/tmp}/webgpu-train-bench.XXXXXX")"
@@ -20,7 +22,7 @@ unxz_to() {
 }
 
 # bench.mjs imports 'webgpu' (Dawn's bindings) from node_modules beside it.
-cp -r "$here/bench.mjs" "$here/tfjs-wasm" "$here/node_modules" "$work/"
+cp -r "$here/bench.mjs" "$here/tfjs-wasm" "$here/node_modules" "$here/anchors" "$work/"
 dawn="$work/node_modules/webgpu/dist/linux-x64"
 unxz_to "$dawn/dawn.node.xz" "$dawn/dawn.node" && rm "$dawn/dawn.node.xz"
 unxz_to "$here/node.xz" "$work/node" && chmod +x "$work/node"

@@ -5,6 +5,7 @@ import { parseArgs } from 'node:util';
 
 export const ENGINES = ['ours-webgpu', 'ours-cpu', 'tfjs-webgpu', 'tfjs-wasm', 'tfjs-cpu'];
 export const WORKLOADS = ['matmul', 'keras', 'mnist', 'wide', 'cnn', 'scaling', 'memory'];
+export const ANCHOR_MODES = ['auto', 'on', 'off'];
 
 const HELP = `npm run bench -- [options]
 
@@ -21,6 +22,10 @@ const HELP = `npm run bench -- [options]
   --json              print the results as JSON on stdout instead of the table
   --out DIR           where results.json, report.md and the charts go (default bench/results)
   --mnist-bin FILE    read the digits from a packed binary instead of the mnist package
+  --anchors MODE      auto, on or off (default auto): after our rows, the same workloads in PyTorch
+                      and JAX with python3 (or $BENCH_PYTHON); auto runs those it can (torch with
+                      CUDA, jax on a GPU), on exits 1 unless all of them can run
+  --anchors-timeout S time limit of each anchor process, torch and jax (default 300)
   --help              this text`;
 
 const list = (s) => s.split(',').map((x) => x.trim()).filter(Boolean);
@@ -87,6 +92,8 @@ export function parseOptions(argv) {
       json: { type: 'boolean', default: false },
       out: { type: 'string' },
       'mnist-bin': { type: 'string' },
+      anchors: { type: 'string', default: 'auto' },
+      'anchors-timeout': { type: 'string', default: '300' },
       help: { type: 'boolean', default: false },
     },
   });
@@ -110,6 +117,9 @@ export function parseOptions(argv) {
   if (values.runs) s.matmul.runs = s.keras.runs = numbers(values.runs, '--runs')[0];
   const maxSeconds = values['max-seconds'] ? Number(values['max-seconds']) : 20;
   if (!(maxSeconds > 0)) throw new UsageError(`--max-seconds: '${values['max-seconds']}' is not a positive number`);
+  if (!ANCHOR_MODES.includes(values.anchors)) throw new UsageError(`--anchors: '${values.anchors}' is not one of ${ANCHOR_MODES.join(', ')}`);
+  const anchorsTimeout = Number(values['anchors-timeout']);
+  if (!(anchorsTimeout > 0)) throw new UsageError(`--anchors-timeout: '${values['anchors-timeout']}' is not a positive number`);
 
   return {
     engines,
@@ -121,5 +131,7 @@ export function parseOptions(argv) {
     json: values.json,
     out: values.out,
     mnistBin: values['mnist-bin'],
+    anchors: values.anchors,
+    anchorsTimeout,
   };
 }

@@ -2,7 +2,8 @@
 # Packs the benchmark into .device/ for a bare Linux x86-64 machine with a GPU
 # (no Node.js, no network): the Node binary, the benchmark as one ESM file,
 # Dawn's Linux bindings, TF.js's wasm files, the MNIST digits, the Vulkan
-# loader, and run.sh. Compressed with xz; the whole must stay under 60 MiB.
+# loader, the PyTorch/JAX anchors (Python source, run by the machine's own
+# python3), and run.sh. Compressed with xz; the whole must stay under 60 MiB.
 #   bash bench/pack-for-gpu.sh && bash .device/run.sh --smoke
 set -euo pipefail
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
@@ -46,6 +47,10 @@ for lib in libvulkan.so.1 libGLdispatch.so.0 libEGL.so.1; do
   cp -L "$src" "$out/lib/$lib"
 done
 cp -L /usr/lib/x86_64-linux-gnu/libEGL.so.1 "$out/lib/libEGL.so"
+
+# The anchors: bench.mjs finds them in anchors/ beside itself.
+mkdir -p "$out/anchors"
+cp bench/anchors/*.py "$out/anchors/"
 
 cp bench/device-run.sh "$out/run.sh"
 chmod +x "$out/run.sh"

@@ -39,20 +39,92 @@ function tableCells(run) {
 function intro(run) {
   const lines = [`adapter: ${run.adapter ?? 'none (no WebGPU engine ran)'}`];
   for (const e of run.engines) lines.push(e.unavailable ? `${e.id}: unavailable (${e.unavailable})` : `${e.id}: ${e.label} · ${e.adapter}`);
+  lines.push(anchorsLine(run.anchors));
   return lines;
 }
 
-export function textTable(run) {
-  const { header, body } = tableCells(run);
+// ---- the anchors (bench/anchors/): PyTorch and JAX beside our webgpu engine ----------------------
+
+/** One line: what the anchors were, or why there were none. */
+function anchorsLine(anchors) {
+  if (!anchors || anchors.status === 'off' || anchors.status === 'unavailable') return `anchors: ${anchors?.note ?? 'off'}`;
+  const i = anchors.info;
+  const versions = [i.torch && `torch ${i.torch}`, i.jax && `jax ${i.jax}`, i.optax && `optax ${i.optax}`].filter(Boolean).join(', ');
+  const device = i.device ?? i.jaxDevice;
+  return `anchors: ${i.executable} (Python ${i.python}; ${versions})${device ? ` on ${device}` : ''}, after our rows, on the same data with the same batches and optimizer`;
+}
+
+/** Each anchor with what it is, or why it gave no figures. */
+function anchorLegend(anchors) {
+  return anchors.anchors.map((a) => {
+    if (a.unavailable) return `${a.id}: unavailable (${a.unavailable})`;
+    if (a.failed) return `${a.id}: failed (${a.failed})`;
+    return `${a.id}: ${a.label}`;
+  });
+}
+
+// CUDA can be 100× ahead on small models: below 0.1, two significant digits, not 0.00×.
+const ratioText = (s) => `${s >= 0.1 ? s.toFixed(2) : s.toPrecision(2)}×`;
+
+/** How many times faster our webgpu engine is than an anchor on this row (>1: ours is faster). */
+function anchorSpeedup(row, id) {
+  const ours = row.values[OURS];
+  const theirs = row.anchors.values[id];
+  if (row.better === 'none' || ours === undefined || theirs === undefined) return undefined;
+  return row.better === 'higher' ? ours / theirs : theirs / ours;
+}
+
+/** Header and body cells of the anchors table, or undefined when no anchor ran. */
+function anchorCells(run) {
+  if (run.anchors?.status !== 'ran') return undefined;
+  const ids = run.anchors.anchors.filter((a) => !a.unavailable && !a.failed).map((a) => a.id);
+  const rows = run.results.rows.filter((r) => r.anchors);
+  if (!ids.length || !rows.length) return undefined;
+  const header = ['workload', 'unit', OURS, ...ids.flatMap((id) => [id, `ours÷${id}`])];
+  const body = rows.map((row) => [
+    row.name,
+    row.unit,
+    cell(row, OURS),
+    ...ids.flatMap((id) => {
+      const value = id in row.anchors.values ? format(row.anchors.values[id]) : id in row.anchors.skipped ? 'failed' : '—';
+      const s = anchorSpeedup(row, id);
+      return [value, s === undefined ? '' : ratioText(s)];
+    }),
+  ]);
+  return { header, body };
+}
+
+/** Anchor measurements that failed, one line each. */
+const anchorFailures = (run) =>
+  run.results.rows.flatMap((row) => Object.entries(row.anchors?.skipped ?? {}).map(([id, why]) => `${row.name} · ${id}: ${why}`));
+
+/** A plain-text table: names left-aligned, figures right-aligned. */
+function textGrid({ header, body }) {
   const widths = header.map((h, i) => Math.max(h.length, ...body.map((r) => r[i].length)));
   const line = (cells) => cells.map((c, i) => (i < 2 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  return [line(header), line(widths.map((w) => '-'.repeat(w))), ...body.map(line)];
+}
+
+function anchorsText(run) {
+  if (run.anchors?.status !== 'ran') return [];
+  const cells = anchorCells(run);
+  const failures = anchorFailures(run);
+  return [
+    '',
+    'anchors, the same workloads in PyTorch and JAX:',
+    ...anchorLegend(run.anchors).map((l) => `  ${l}`),
+    ...(cells ? ['', ...textGrid(cells)] : []),
+    ...(failures.length ? ['', ...failures.map((f) => `anchor failed: ${f}`)] : []),
+  ];
+}
+
+export function textTable(run) {
   const failed = run.results.failed;
   return [
     ...intro(run),
     '',
-    line(header),
-    line(widths.map((w) => '-'.repeat(w))),
-    ...body.map(line),
+    ...textGrid(tableCells(run)),
+    ...anchorsText(run),
     '',
     `ours÷X: how many times faster webgpu-train (webgpu) is than X in this run (below 1: slower).`,
     failed.length
@@ -71,6 +143,7 @@ export function toJson(run) {
     sizes: run.sizesDescribed,
     rows: run.results.rows,
     checks: run.results.checks,
+    anchors: run.anchors,
     ok: run.results.failed.length === 0,
   };
 }
@@ -105,6 +178,7 @@ software adapter are noisy; the ratios are what to compare between runs.
 ${failed.length ? `**Correctness checks failed:**\n\n${failed.map((c) => `- ${c.engine} · ${c.workload}: ${c.what}`).join('\n')}` : `Correctness: all ${run.results.checks.length} checks passed (matmul entries against float64, held-out accuracy, finite losses, parameter counts).`}
 
 ${skipped.length ? `Skipped:\n\n${skipped.join('\n')}\n` : ''}
+${anchorsMarkdown(run)}
 ## Charts
 
 ${charts.map((c) => `![${c.title}](${c.file})`).join('\n\n')}
@@ -135,5 +209,36 @@ ${charts.map((c) => `![${c.title}](${c.file})`).join('\n\n')}
 \`\`\`json
 ${JSON.stringify(run.sizesDescribed, null, 2)}
 \`\`\`
+`;
+}
+
+function anchorsMarkdown(run) {
+  if (run.anchors?.status !== 'ran') return `## Anchors: PyTorch and JAX\n\n${anchorsLine(run.anchors)}\n`;
+  const cells = anchorCells(run);
+  const failures = anchorFailures(run);
+  return `## Anchors: PyTorch and JAX
+
+${anchorsLine(run.anchors)}
+
+${anchorLegend(run.anchors).map((l) => `- ${l}`).join('\n')}
+${cells ? `\n${markdownTable(cells.header, cells.body)}\n\nours÷X: how many times faster webgpu-train on WebGPU is than anchor X on the same GPU in the\nsame run (below 1: slower).\n` : ''}${failures.length ? `\nFailed:\n\n${failures.map((f) => `- ${f}`).join('\n')}\n` : ''}
+How the anchors were measured:
+
+- Run by \`bench/anchors/anchors.py\` with the machine's Python after our rows, torch and jax each
+  in a process of its own, on the digits, labels and samples our engines trained on (written
+  for it as raw float32 and bytes), with the same model, batch size, epochs and adam (lr 0.001,
+  β 0.9 / 0.999, ε 1e-7), Glorot-uniform kernels and zero biases, shuffled every epoch.
+- fp32 throughout: TF32 off in cuBLAS and cuDNN, JAX at matmul precision 'highest'; each
+  process checks it with a product that fp32 computes exactly and TF32 cannot.
+- pytorch-graph and jax-jit have no matmul figures: for one product, a graph or a jit adds
+  nothing to cuBLAS.
+- matmul (pytorch-eager: cuBLAS): a warm-up product with 64 entries checked against float64,
+  then the median of timed products, each from a CUDA synchronize to a synchronize.
+- Training: samples/s over the timed epochs after the warm-up epochs; an epoch ends when its
+  mean loss is read back. pytorch-eager: a Python loop of index-gather, forward, backward and
+  \`Adam.step()\`. pytorch-graph: the whole step captured as one CUDA graph per batch size
+  (gather by a static index tensor, Adam with capturable=True) and replayed; the first steps
+  run eagerly before capture. jax-jit: one jitted function per epoch, its steps in \`lax.scan\`.
+- Keras example: the median wall time of whole fits after a warm-up fit, as our row.
 `;
 }

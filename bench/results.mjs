@@ -1,5 +1,8 @@
 // What a run collects: one row per measurement (engine → value, or why it was
-// skipped), and the correctness checks made along the way.
+// skipped), and the correctness checks made along the way. A row the PyTorch/JAX
+// anchors measured too also gets `anchors: { values, skipped }` keyed by anchor id
+// (bench/anchors/anchors.mjs): beside our engines, not among them, since they run
+// in another process and the charts compare engines of this one.
 
 export class Results {
   rows = [];

@@ -1,7 +1,9 @@
 // `npm run bench`: every engine, every workload, side by side in one process
 // on the same adapter and data. Progress goes to stderr; the table (or --json)
 // to stdout; results.json, report.md and the charts to bench/results/ (--out).
-// Exit code 1 when a correctness check fails, 2 on a bad option.
+// After our rows, the same workloads in PyTorch and JAX when the machine's
+// python3 has them (bench/anchors/). Exit code 1 when a correctness check fails
+// (or --anchors on finds no anchors), 2 on a bad option.
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
@@ -14,6 +16,7 @@ import { Results } from './results.mjs';
 import { WORKLOAD_FUNCTIONS } from './workloads.mjs';
 import { markdownReport, textTable, toJson } from './report.mjs';
 import { writeCharts } from './charts.mjs';
+import { AnchorsUnavailable, describeProbe, probeAnchors, runAnchors } from './anchors/anchors.mjs';
 
 const log = (msg) => process.stderr.write(`[bench] ${msg}\n`);
 
@@ -38,6 +41,9 @@ async function main() {
     console.log(opts.help);
     return 0;
   }
+  // Asked first, so that --anchors on fails before minutes of measuring.
+  const anchors = await probeAnchors(opts.anchors);
+  log(describeProbe(anchors));
   const engines = [];
   for (const id of opts.engines) {
     const engine = await openEngine(id);
@@ -68,6 +74,8 @@ async function main() {
     await WORKLOAD_FUNCTIONS[w](ctx);
   }
   for (const e of running) e.close();
+  // After our engines let go of the GPU: the same workloads under CUDA, on the same data.
+  if (anchors.status === 'available') await runAnchors(anchors, ctx, { timeoutSeconds: opts.anchorsTimeout, log });
 
   const run = {
     adapter: gpu?.adapter,
@@ -75,6 +83,7 @@ async function main() {
     engines: engines.map(({ id, label, adapter, unavailable }) => (unavailable ? { id, unavailable } : { id, label, adapter })),
     sizesDescribed: describeSizes(opts.sizes),
     results: ctx.results,
+    anchors,
   };
   const out = resolve(opts.out ?? join(dirname(fileURLToPath(import.meta.url)), 'results'));
   mkdirSync(out, { recursive: true });
@@ -90,7 +99,7 @@ async function main() {
 main().then(
   (code) => process.exit(code),
   (e) => {
-    console.error(e instanceof UsageError ? `bench: ${e.message}` : e);
+    console.error(e instanceof UsageError || e instanceof AnchorsUnavailable ? `bench: ${e.message}` : e);
     process.exit(e instanceof UsageError ? 2 : 1);
   },
 );

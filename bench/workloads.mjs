@@ -6,8 +6,9 @@ import { median, timed, trainFlopsPerSample } from './measure.mjs';
 import { paramCount } from './model.mjs';
 import { MNIST_CLASSES, MNIST_PIXELS } from '../dist/index.js';
 
-const MIN_RUNS = 3;
-const TIMED_SECONDS = 5;
+// Exported with MATMUL_TOLERANCE for the anchors (bench/anchors/), which time and check their products the same way.
+export const MIN_RUNS = 3;
+export const TIMED_SECONDS = 5;
 
 // ---- 1. matmul ------------------------------------------------------------------------------
 
@@ -39,7 +40,7 @@ function matmulError(c, a, b, n, form) {
   }
   return worst;
 }
-const MATMUL_TOLERANCE = 1e-4;
+export const MATMUL_TOLERANCE = 1e-4;
 
 export async function matmul(ctx) {
   const { sizes, transposed, runs } = ctx.sizes.matmul;
@@ -159,9 +160,10 @@ function checkParams(ctx, workload, engine, r, spec) {
 
 // ---- 2. the Keras example ---------------------------------------------------------------------
 
-export async function keras(ctx) {
+/** The README's Keras example: 10-16-1, binary cross-entropy, 5 epochs of batch 10. */
+export function kerasSpec() {
   const data = kerasData();
-  const spec = {
+  return {
     inputShape: [data.inputs],
     hidden: '16',
     task: { kind: 'binary', classes: 2 },
@@ -171,6 +173,10 @@ export async function keras(ctx) {
     batchSize: 10,
     seed: 1,
   };
+}
+
+export async function keras(ctx) {
+  const spec = kerasSpec();
   const row = ctx.results.row('keras', 'Keras example: fit, 100 samples, 5 epochs, batch 10', 's', 'lower');
   for (const engine of ctx.engines) {
     await engine.fit(spec);

@@ -107,6 +107,8 @@ describe('npm run bench -- --smoke', () => {
     expect(run.stdout).toContain('ours÷tfjs-webgpu');
     expect(run.stdout).toContain('ours÷tfjs-wasm');
     expect(run.stdout).toMatch(/^matmul A·B 64×64 +GFLOP\/s +\d/m);
+    // The PyTorch/JAX anchors (test/bench-anchors.test.ts): run, or one line saying why not.
+    expect(run.stdout).toMatch(/^anchors: /m);
     const report = readFileSync(join(out, 'report.md'), 'utf8');
     for (const chart of ['matmul.svg', 'training.svg', 'scaling-batch.svg', 'scaling-width.svg']) {
       expect(report).toContain(`](${chart})`);
