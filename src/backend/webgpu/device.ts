@@ -2,6 +2,7 @@
 // npm package `webgpu`), a real GPU first (Vulkan/Metal/D3D, core features),
 // then Dawn's OpenGL ES backend in compatibility mode, which is how Mesa's
 // llvmpipe software rasterizer gives a WebGPU adapter on machines without a GPU.
+// In Node, Dawn's toggles (docs/dawn.md) are chosen here too.
 
 export interface GpuContext {
   device: GPUDevice;
@@ -9,6 +10,10 @@ export interface GpuContext {
   adapterName: string;
   /** True for software adapters (llvmpipe, SwiftShader): they run WGSL on CPU cores. */
   isSoftware: boolean;
+  /** The adapter's optional features, sorted (e.g. 'shader-f16', 'subgroups', 'timestamp-query'). */
+  features: string[];
+  /** The Dawn toggles this device was opened with in Node ('-name': turned off); empty in a browser. */
+  dawnToggles: string[];
   /** Set when the device is lost; every later call fails with it. */
   lostReason: string | undefined;
   /** Drops the device and the Dawn instance so Node can exit. */
@@ -52,13 +57,15 @@ function describe(adapter: GPUAdapter): { name: string; isSoftware: boolean } {
   return { name, isSoftware };
 }
 
-async function openDevice(adapter: GPUAdapter, release: () => void): Promise<GpuContext> {
+async function openDevice(adapter: GPUAdapter, release: () => void, dawnToggles: string[] = []): Promise<GpuContext> {
   const device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter) });
   const { name, isSoftware } = describe(adapter);
   const ctx: GpuContext = {
     device,
     adapterName: name,
     isSoftware,
+    features: [...adapter.features].sort(),
+    dawnToggles,
     lostReason: undefined,
     release: () => {
       ctx.lostReason ??= 'this backend was destroyed';
@@ -95,7 +102,67 @@ async function loadDawn(): Promise<DawnModule> {
 
 const DAWN_BACKENDS = ['vulkan', 'metal', 'd3d12', 'opengles', 'opengl'];
 
+/** The environment variable that overrides {@link DEFAULT_DAWN_TOGGLES}. */
+export const DAWN_TOGGLES_ENV = 'WEBGPU_TRAIN_DAWN_TOGGLES';
+
+/**
+ * The Dawn toggles a device is opened with in Node unless
+ * WEBGPU_TRAIN_DAWN_TOGGLES says otherwise (what each does and what was
+ * measured: docs/dawn.md). disable_robustness drops Dawn's clamping of every
+ * array index: safe only because each of our kernels stays in bounds by
+ * construction, so a kernel that relies on clamping must never be added.
+ * disable_workgroup_init (no zero-fill of workgroup memory) is safe for our
+ * kernels too but measured no faster, so it is left to the variable.
+ */
+export const DEFAULT_DAWN_TOGGLES: readonly string[] = ['disable_robustness'];
+
+/** Dawn's spelling of a toggle name (Toggles.cpp): lower-case words joined by underscores. */
+const TOGGLE_NAME = /^[a-z][a-z0-9]*(_[a-z0-9]+)*$/;
+
+/**
+ * Reads a WEBGPU_TRAIN_DAWN_TOGGLES value: toggle names separated by commas,
+ * each one turned on, or off when written '-name' (one Dawn turns on by
+ * itself, such as timestamp_quantization); 'none' or nothing at all opens
+ * the device with Dawn's own defaults. Unset: {@link DEFAULT_DAWN_TOGGLES}.
+ * Dawn ignores names it does not know without a word, so a misspelt one
+ * changes nothing: check the name against Dawn's list.
+ *
+ * @returns the toggles in order, '-name' for those turned off.
+ * @throws Error, one line naming the variable and what is wrong, for a malformed value.
+ */
+export function parseDawnToggles(value: string | undefined): string[] {
+  if (value === undefined) return [...DEFAULT_DAWN_TOGGLES];
+  const trimmed = value.trim();
+  if (trimmed === '' || trimmed === 'none') return [];
+  const toggles = trimmed.split(',').map((t) => t.trim());
+  for (const t of toggles) {
+    if (!TOGGLE_NAME.test(t.startsWith('-') ? t.slice(1) : t)) {
+      const what = t === '' ? 'an empty name' : `'${t}' is not a Dawn toggle name`;
+      throw new Error(
+        `webgpu: ${DAWN_TOGGLES_ENV}='${value}': ${what}; give names like disable_robustness separated by commas, '-name' to turn one off, or 'none'`,
+      );
+    }
+  }
+  const on = toggles.filter((t) => !t.startsWith('-'));
+  const off = toggles.filter((t) => t.startsWith('-')).map((t) => t.slice(1));
+  const both = on.find((t) => off.includes(t));
+  if (both) throw new Error(`webgpu: ${DAWN_TOGGLES_ENV}='${value}': '${both}' is both turned on and off`);
+  return toggles;
+}
+
+/** The flags of Dawn's `create()` that set these toggles (its Node bindings pass them to every device). */
+function dawnToggleFlags(toggles: readonly string[]): string[] {
+  const on = toggles.filter((t) => !t.startsWith('-'));
+  const off = toggles.filter((t) => t.startsWith('-')).map((t) => t.slice(1));
+  const flags: string[] = [];
+  if (on.length) flags.push(`enable-dawn-features=${on.join(',')}`);
+  if (off.length) flags.push(`disable-dawn-features=${off.join(',')}`);
+  return flags;
+}
+
 async function acquireInNode(): Promise<GpuContext> {
+  // Checked before Dawn is loaded: a malformed value fails the same way on every machine.
+  const toggles = parseDawnToggles(process.env[DAWN_TOGGLES_ENV]);
   const dawn = await loadDawn();
   // Dawn's Node bindings expose GPUBufferUsage, GPUMapMode, ... as module exports.
   for (const [k, v] of Object.entries(dawn.globals)) {
@@ -106,6 +173,7 @@ async function acquireInNode(): Promise<GpuContext> {
   process.env.XDG_RUNTIME_DIR ??= '/tmp';
 
   const attempts: string[] = [];
+  const flags = dawnToggleFlags(toggles);
   // WEBGPU_TRAIN_DAWN_BACKEND=opengles (say) skips the real-GPU probe. Dawn's
   // 'null' backend is refused: it offers an adapter that computes nothing.
   const forced = process.env.WEBGPU_TRAIN_DAWN_BACKEND;
@@ -113,15 +181,15 @@ async function acquireInNode(): Promise<GpuContext> {
     throw new NoAdapterError(`webgpu: WEBGPU_TRAIN_DAWN_BACKEND='${forced}' is not one of ${DAWN_BACKENDS.join(', ')}`);
   }
   if (!forced) {
-    let gpu: GPU | undefined = dawn.create([]);
+    let gpu: GPU | undefined = dawn.create(flags);
     const adapter = await gpu.requestAdapter({ powerPreference: 'high-performance' });
-    if (adapter) return openDevice(adapter, () => (gpu = undefined));
+    if (adapter) return openDevice(adapter, () => (gpu = undefined), toggles);
     attempts.push('Dawn default backends (core): no adapter');
   }
   for (const backend of forced ? [forced] : ['opengles', 'opengl']) {
-    let gpu: GPU | undefined = dawn.create([`backend=${backend}`]);
+    let gpu: GPU | undefined = dawn.create([`backend=${backend}`, ...flags]);
     const adapter = await gpu.requestAdapter({ featureLevel: 'compatibility' });
-    if (adapter) return openDevice(adapter, () => (gpu = undefined));
+    if (adapter) return openDevice(adapter, () => (gpu = undefined), toggles);
     attempts.push(`Dawn backend=${backend} (compatibility): no adapter`);
   }
   throw new NoAdapterError(`webgpu: no WebGPU adapter found (${attempts.join('; ')}). ${SOFTWARE_ADAPTER_HELP}`);
