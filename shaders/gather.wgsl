@@ -12,7 +12,8 @@
 override WG: u32 = 64u;
 override PAIR: bool = false;
 
-struct Dims { rows: u32, cols: u32, total: u32, stride: u32, cols2: u32, _p0: u32, _p1: u32, _p2: u32 }
+// data_rows: the rows of src (and of src2 with PAIR): an index naming none of them reads zeros.
+struct Dims { rows: u32, cols: u32, total: u32, stride: u32, cols2: u32, data_rows: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<storage, read> src: array<f32>;        // [total, cols]
 @group(0) @binding(1) var<storage, read> indices: array<f32>;    // [total]
@@ -35,8 +36,11 @@ fn gather_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
     let c = j % cols;
     let pos = start + r;
     var v = 0.0;
-    if (pos < dims.total) {
-      let at = u32(indices[pos]) * cols + c;
+    // No read leaves the data set, whatever the indices hold (Dawn runs our kernels without robustness clamps).
+    var row = -1.0;
+    if (pos < dims.total) { row = indices[pos]; }
+    if (row >= 0.0 && row < f32(dims.data_rows)) {
+      let at = u32(row) * cols + c;
       if (second) { v = src2[at]; } else { v = src[at]; }
     }
     if (second) { out2[j] = v; } else { out[j] = v; }

@@ -27,8 +27,8 @@ override ACCURACY: u32 = 0u;
 override WG: u32 = 64u;
 const EPSILON: f32 = 1e-7;
 
-// batch_total: the permutation's length, with BATCH_ROWS.
-struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32, batch_total: u32, _p0: u32, _p1: u32, _p2: u32 }
+// With BATCH_ROWS: the permutation's length, and the rows of the targets bound as `truth`.
+struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32, batch_total: u32, batch_data_rows: u32, _p1: u32, _p2: u32 }
 
 @group(0) @binding(0) var<storage, read> pred: array<f32>;        // [rows, cols]
 @group(0) @binding(1) var<storage, read> truth: array<f32>;      // [rows, cols], or [rows, 1] labels
@@ -50,7 +50,7 @@ fn probability(v: f32) -> f32 {
 
 // The stored target of the batch's row at col (a sparse label is col 0 of its row).
 fn stored_truth(row: u32, col: u32) -> f32 {
-  let r = batch_row(row, dims.batch_total);
+  let r = batch_row(row, dims.batch_total, dims.batch_data_rows);
   if (BATCH_ROWS && r == NO_ROW) { return 0.0; }
   if (LOSS == 3u) { return truth[r]; }
   return truth[r * dims.cols + col];

@@ -4,8 +4,10 @@
 // one recorded step serves every batch. No gathered copy, no dispatch of its
 // own: the first layer's products and the loss read their rows through here.
 // Positions past the permutation's end (`total`, from the instance's
-// uniforms) are NO_ROW, which the instance's loads read as zeros, as
-// gather.wgsl's copy does.
+// uniforms), and entries that name no row of the data set (`data_rows`
+// rows), are NO_ROW, which the instance's loads read as zeros, as
+// gather.wgsl's copy does: no read leaves the data set, whatever the
+// permutation holds (Dawn runs our kernels without robustness clamps).
 
 override BATCH_ROWS: bool = false;
 const NO_ROW: u32 = 0xffffffffu;
@@ -14,9 +16,11 @@ const NO_ROW: u32 = 0xffffffffu;
 @group(0) @binding(9) var<storage, read> batch_cursor: array<f32>;  // [1], with BATCH_ROWS
 
 // The data set's row that the batch's row r is (r itself without BATCH_ROWS).
-fn batch_row(r: u32, total: u32) -> u32 {
+fn batch_row(r: u32, total: u32, data_rows: u32) -> u32 {
   if (!BATCH_ROWS) { return r; }
   let pos = u32(batch_cursor[0]) + r;
   if (pos >= total) { return NO_ROW; }
-  return u32(batch_order[pos]);
+  let row = batch_order[pos];
+  if (!(row >= 0.0 && row < f32(data_rows))) { return NO_ROW; }
+  return u32(row);
 }

@@ -438,6 +438,11 @@ export function checkBatchRows(op: string, src: Tensor, r: BatchRows): [number, 
   return [r.rows, src.shape[1]!];
 }
 
+/** Samples and their targets come in the same number of rows. */
+export function checkSameRows(op: string, x: Tensor, y: Tensor): void {
+  if (x.shape[0] !== y.shape[0]) throw new ShapeError(`${op}: x has ${x.shape[0]} rows but y has ${y.shape[0]}`);
+}
+
 export function checkCursor(op: string, cursor: Tensor): void {
   if (cursor.size !== 1) throw new ShapeError(`${op}: cursor must hold one value, got ${formatShape(cursor.shape)}`);
 }

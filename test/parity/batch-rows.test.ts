@@ -91,6 +91,26 @@ describe('matmul reading A as rows of a data set', () => {
     }
   }
 
+  gpuIt('permutation entries that name no row of the data set read zeros, on every kernel', async (gpu) => {
+    const [total, cols, N] = [12, 8, 4];
+    const rng = new Random(5);
+    const data = rng.fill(total * cols);
+    const w = rng.fill(cols * N);
+    // Rows past the data, negative, and far past: each must read a row of zeros, never memory beyond the data set.
+    const perm = Float32Array.from([3, total, -1, 7, 1e6, 0, total + 1, 11]);
+    const rows = perm.length;
+    const want = await cpu.matmul(cpu.tensor(data, [total, cols]), cpu.tensor(w, [cols, N]), { rowsOfA: batchOf(cpu, perm, 0, rows) }).data();
+    for (const bad of [1, 2, 4, 6]) expect(Array.from(want.subarray(bad * N, (bad + 1) * N))).toEqual([0, 0, 0, 0]);
+    for (const kernel of ['register', 'tiled', 'naive'] as const) {
+      const got = await gpu.matmulWith(kernel, gpu.tensor(data, [total, cols]), gpu.tensor(w, [cols, N]), { rowsOfA: batchOf(gpu, perm, 0, rows) }).data();
+      report.check(`matmul_${kernel}, permutation naming no row`, `${rows} of ${total}×${cols}`, got, want, tolerance(cols));
+    }
+    const gathered = await gpu.gatherRows(gpu.tensor(data, [total, cols]), gpu.tensor(perm, [rows]), gpu.tensor([0], [1]), rows).data();
+    const gatheredCpu = await cpu.gatherRows(cpu.tensor(data, [total, cols]), cpu.tensor(perm, [rows]), cpu.tensor([0], [1]), rows).data();
+    expect(gathered).toEqual(gatheredCpu);
+    expect(Array.from(gatheredCpu.subarray(cols, 2 * cols))).toEqual(new Array(cols).fill(0));
+  });
+
   gpuIt('a recorded step reads each batch of an epoch as the cursor moves on', async (gpu) => {
     const [total, cols, batch, N] = [50, 12, 16, 4];
     const rng = new Random(11);

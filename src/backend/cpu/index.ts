@@ -33,6 +33,7 @@ import {
   checkDropout,
   checkTensorBytes,
   checkGather,
+  checkSameRows,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -380,6 +381,7 @@ export class CpuBackend implements Backend {
   gatherBatch(x: Tensor, y: Tensor, indices: Tensor, cursor: Tensor, rows: number): [Tensor, Tensor] {
     const [, xCols] = checkGather(x, indices, cursor, rows);
     const [, yCols] = checkGather(y, indices, cursor, rows);
+    checkSameRows('gatherBatch', x, y);
     const [xv, yv, iv, cv] = [this.own(x, 'gatherBatch'), this.own(y, 'gatherBatch'), this.own(indices, 'gatherBatch'), this.own(cursor, 'gatherBatch')];
     checkTensorBytes([rows, xCols], this.maxTensorBytes, 'gatherBatch', 'cpu');
     checkTensorBytes([rows, yCols], this.maxTensorBytes, 'gatherBatch', 'cpu');

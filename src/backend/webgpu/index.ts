@@ -32,6 +32,7 @@ import {
   checkActivation,
   checkDropout,
   checkGather,
+  checkSameRows,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -562,7 +563,7 @@ export class WebGpuBackend implements Backend {
     const rows = sums ? M + 1 : M;
     const register = registerFits(M, N, K, options);
     const bindings = { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums, ...batch?.bindings };
-    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, bindings, [['u32', batch?.total ?? 0]]);
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, bindings, [['u32', batch?.total ?? 0], ['u32', a.shape[0]!]]);
     return c;
   }
 
@@ -811,7 +812,7 @@ export class WebGpuBackend implements Backend {
         BATCH_ROWS: !!batch,
         WG: wg,
       };
-      const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride], ['u32', batch?.total ?? 0]]);
+      const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride], ['u32', batch?.total ?? 0], ['u32', target.shape[0]!]]);
       const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals, ...batch?.bindings };
       this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
     }
@@ -892,6 +893,7 @@ export class WebGpuBackend implements Backend {
   }
 
   gatherBatch(x: Tensor, y: Tensor, indices: Tensor, cursor: Tensor, rows: number): [Tensor, Tensor] {
+    checkSameRows('gatherBatch', x, y);
     const [xb, yb] = this.gather([x, y], indices, cursor, rows);
     return [xb!, yb!];
   }
@@ -911,7 +913,8 @@ export class WebGpuBackend implements Backend {
       6: outs[1],
     };
     const { groups, stride } = this.strided(work);
-    const uniform = uniformData([['u32', rows], ['u32', cols[0]!], ['u32', indices.size], ['u32', stride], ['u32', cols[1] ?? 0]]);
+    const dataRows = Math.min(...sources.map((src) => src.shape[0]!));
+    const uniform = uniformData([['u32', rows], ['u32', cols[0]!], ['u32', indices.size], ['u32', stride], ['u32', cols[1] ?? 0], ['u32', dataRows]]);
     this.run(SHADERS.gather, 'gather_rows', { WG, PAIR: sources.length === 2 }, bindings, uniform, [groups]);
     return outs;
   }
