@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Runs the packed benchmark (made by bench/pack-for-gpu.sh) on a Linux x86-64
 # machine with nothing installed: no Node.js, no node_modules, no network.
-# Options are the benchmark's (bash run.sh --help); results go to $OUT when set,
+# Options are the benchmark's (bash run.sh --help; bash run.sh dawn --help for
+# Dawn's toggle sets side by side instead); results go to $OUT when set,
 # else to results/ beside this script; the table is printed. The PyTorch and JAX
 # anchors run with the machine's python3 ($BENCH_PYTHON overrides it) when it
 # has torch with CUDA or jax on a GPU (--anchors auto|on|off).
@@ -22,7 +23,7 @@ unxz_to() {
 }
 
 # bench.mjs imports 'webgpu' (Dawn's bindings) from node_modules beside it.
-cp -r "$here/bench.mjs" "$here/tfjs-wasm" "$here/node_modules" "$here/anchors" "$work/"
+cp -r "$here/bench.mjs" "$here/dawn-toggles.mjs" "$here/tfjs-wasm" "$here/node_modules" "$here/anchors" "$work/"
 dawn="$work/node_modules/webgpu/dist/linux-x64"
 unxz_to "$dawn/dawn.node.xz" "$dawn/dawn.node" && rm "$dawn/dawn.node.xz"
 unxz_to "$here/node.xz" "$work/node" && chmod +x "$work/node"
@@ -35,4 +36,10 @@ fi
 export EGL_PLATFORM="${EGL_PLATFORM:-surfaceless}"
 
 "$work/node" --version >&2
+# `run.sh dawn [options]`: Dawn's toggle sets side by side (npm run bench:dawn) instead of the benchmark.
+if [ "${1:-}" = dawn ]; then
+  shift
+  "$work/node" "$work/dawn-toggles.mjs" "$@"
+  exit $?
+fi
 "$work/node" "$work/bench.mjs" --mnist-bin "$work/mnist-digits.bin" --out "${OUT:-$here/results}" "$@"

@@ -24,6 +24,7 @@ fi
 echo "building dist/ and the bundle"
 npx vite build --logLevel error
 npx vite build -c bench/vite.config.ts --logLevel error
+BENCH_ENTRY=dawn-toggles npx vite build -c bench/vite.config.ts --logLevel error
 
 node bench/pack-mnist.mjs "$out/mnist-digits.bin"
 xz -9 -T0 "$out/mnist-digits.bin"

@@ -3,10 +3,12 @@ import { defineConfig } from 'vite';
 // The benchmark as one ESM file for machines without node_modules
 // (bench/pack-for-gpu.sh): our library (from dist/), TensorFlow.js and Vega are
 // inlined; only Dawn's native bindings ('webgpu') and Node's builtins stay imports.
+// BENCH_ENTRY=dawn-toggles bundles bench/dawn-toggles.mjs (npm run bench:dawn) the same way.
+const entry = process.env.BENCH_ENTRY ?? 'run';
 export default defineConfig({
   logLevel: 'warn',
   build: {
-    ssr: 'bench/run.mjs',
+    ssr: `bench/${entry}.mjs`,
     outDir: '.device',
     emptyOutDir: false,
     target: 'node20',
@@ -15,7 +17,7 @@ export default defineConfig({
     rollupOptions: {
       external: ['webgpu', /^node:/],
       output: {
-        entryFileNames: 'bench.mjs',
+        entryFileNames: entry === 'run' ? 'bench.mjs' : `${entry}.mjs`,
         codeSplitting: false,
         // TF.js's wasm loader is CommonJS: it calls require() for Node builtins and
         // looks for its .wasm files from __dirname, which an ES module lacks.
