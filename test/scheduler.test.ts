@@ -65,6 +65,33 @@ describe('scheduler', () => {
     expect(Array.from(await b.data())).toEqual([9, 9, 9, 9]);
   });
 
+  gpuIt('prepared work waits for release: writes made meanwhile land before it, and it goes out in one submission with work recorded after', async (gpu) => {
+    const x = gpu.tensor([1, 2, 3, 4], [4]);
+    const [y, z] = [gpu.zeros([4]), gpu.zeros([4])];
+    const copyToY = gpu.record(() => gpu.copy(x, y));
+    const copyToZ = gpu.record(() => gpu.copy(x, z));
+    await gpu.flush();
+    const before = gpu.stats();
+    const work = gpu.prepare([copyToY]);
+    const dropped = gpu.prepare([copyToZ]);
+    expect(gpu.stats().submissions).toBe(before.submissions);
+    // Nothing prepared has run: a read now submits nothing of it.
+    expect(Array.from(await y.data())).toEqual([0, 0, 0, 0]);
+    const twice = gpu.tensor([2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2, 0, 0, 0, 0, 2], [4, 4]);
+    gpu.write(x, new Float32Array([5, 6, 7, 8]));
+    await gpu.flush();
+    const mid = gpu.stats();
+    work.release();
+    dropped.discard();
+    const doubled = gpu.matmul(gpu.view(y, [1, 4]), twice);
+    // The prepared copy ran after the write, and before the product recorded after its release, in one submission.
+    expect(Array.from(await doubled.data())).toEqual([10, 12, 14, 16]);
+    expect(gpu.stats().submissions - mid.submissions).toBe(1);
+    expect(Array.from(await z.data())).toEqual([0, 0, 0, 0]);
+    expect(() => work.release()).toThrow(/already released/);
+    for (const p of [copyToY, copyToZ]) p.dispose();
+  });
+
   it('size classes waste at most 25% above 1 KiB and are powers of two below', () => {
     expect(sizeClass(1)).toBe(16);
     expect(sizeClass(100)).toBe(128);

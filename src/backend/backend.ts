@@ -255,6 +255,21 @@ export interface Plan {
 }
 
 /**
+ * Replays of plans encoded now and run later (Backend.prepare): the next
+ * epoch's work is encoded while the device still runs this one, then queued
+ * once this epoch's results are read and its callbacks have run, or dropped.
+ */
+export interface PreparedWork {
+  /**
+   * Queues the work after everything asked for so far; it goes out with the
+   * next submission. Writes made between prepare and release land before it runs.
+   */
+  release(): void;
+  /** Drops the work unrun. */
+  discard(): void;
+}
+
+/**
  * The operations the model layer may ask for. The CPU backend is the
  * reference: each op a plain loop. The WebGPU backend runs the WGSL kernel of
  * the same name. Every op validates shapes before doing any work and throws
@@ -371,6 +386,11 @@ export interface Backend {
   tuneFor?(build: () => void): Promise<unknown>;
   /** Runs a recorded plan once more, in order after everything asked for so far. */
   replay(plan: Plan): void;
+  /**
+   * Encodes replays of these plans, in order, without queuing them: nothing
+   * runs and nothing already asked for waits on them until release().
+   */
+  prepare(plans: readonly Plan[]): PreparedWork;
 
   /** Frees memory kept for reuse (pooled GPU buffers nobody holds). */
   trim(): void;

@@ -9,8 +9,10 @@
 // a dense first layer and the loss read the batch's rows in place, else one
 // dispatch gathers them), and each epoch writes a shuffled
 // permutation, replays the plan for every batch, and submits once. Loss and
-// accuracy sums accumulate on the device and are read back once per epoch.
-import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan } from '../backend/backend.js';
+// accuracy sums accumulate on the device and are read back once per epoch;
+// the next epoch is encoded while that readback is under way, and queued
+// after the epoch's callbacks.
+import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan, PreparedWork } from '../backend/backend.js';
 import { DeviceLostError } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
@@ -714,6 +716,25 @@ export class Sequential {
 
       const onBatchBegin = callbacks.has('onBatchBegin');
       const onBatchEnd = callbacks.has('onBatchEnd');
+      // Per-batch callbacks read results inside the epoch: its work is then encoded as it runs.
+      const perBatch = onBatchBegin || onBatchEnd;
+      /** What an epoch's work starts from: a fresh permutation, a cursor at 0, zeroed sums. All writes come before the work they feed. */
+      const startEpoch = () => {
+        b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
+        b.write(train.cursor, new Float32Array(1));
+        b.write(trainStats, new Float32Array(2));
+        if (train.metrics) b.write(train.metrics, new Float32Array(METRIC_SUMS));
+        if (validation) {
+          b.write(validation.data.cursor, new Float32Array(1));
+          b.write(validation.stats, new Float32Array(2));
+          if (validation.data.metrics) b.write(validation.data.metrics, new Float32Array(METRIC_SUMS));
+        }
+      };
+      // A whole epoch's plans, in order: the backup, every step, validation, the report.
+      const epochPlans: Plan[] = [save, ...steps.map((s) => s.plan), ...(validation?.steps ?? []), reportPlan];
+      // The next epoch's work, encoded while the device runs this one's and
+      // queued only after this one's results and callbacks (or dropped).
+      let ahead: PreparedWork | undefined;
       let epoch = 0;
       await callbacks.trainBegin();
       try {
@@ -722,31 +743,33 @@ export class Sequential {
           // A learning rate given as a function of the epoch: written before the epoch's steps.
           const lr = c.optimizer.learningRate;
           if (typeof lr === 'function') this.setRate(c, checkedRate(lr(this.epochsTrained), `the learning-rate function at epoch ${this.epochsTrained}`));
-          // All writes first: a write after recorded work would force an extra submission.
-          b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
-          b.write(train.cursor, new Float32Array(1));
-          b.write(trainStats, new Float32Array(2));
-          if (train.metrics) b.write(train.metrics, new Float32Array(METRIC_SUMS));
-          if (validation) {
-            b.write(validation.data.cursor, new Float32Array(1));
-            b.write(validation.stats, new Float32Array(2));
-            if (validation.data.metrics) b.write(validation.data.metrics, new Float32Array(METRIC_SUMS));
-          }
-          b.replay(save);
-          let seen = 0;
-          for (const [i, step] of steps.entries()) {
-            if (onBatchBegin) await callbacks.batchBegin(i);
-            b.replay(step.plan);
-            seen += step.size;
-            if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
-              b.replay(reportPlan);
-              const r = await report.data();
-              await callbacks.batchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+          if (ahead) {
+            ahead.release();
+            ahead = undefined;
+          } else {
+            startEpoch();
+            b.replay(save);
+            let seen = 0;
+            for (const [i, step] of steps.entries()) {
+              if (onBatchBegin) await callbacks.batchBegin(i);
+              b.replay(step.plan);
+              seen += step.size;
+              if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
+                b.replay(reportPlan);
+                const r = await report.data();
+                await callbacks.batchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+              }
             }
+            if (validation) for (const plan of validation.steps) b.replay(plan);
+            b.replay(reportPlan);
           }
-          if (validation) for (const plan of validation.steps) b.replay(plan);
-          b.replay(reportPlan);
-          const r = await report.data();
+          // The readback submits the epoch; its values arrive while the next epoch is encoded.
+          const reading = report.data();
+          if (!perBatch && epoch + 1 < epochs) {
+            startEpoch();
+            ahead = b.prepare(epochPlans);
+          }
+          const r = await reading;
           const logs: EpochLogs = { loss: r[0]! / n };
           if (c.reportAccuracy) logs.accuracy = r[1]! / n;
           Object.assign(logs, metricsFrom(r.subarray(4), n, c.extraMetrics));
@@ -756,6 +779,8 @@ export class Sequential {
             Object.assign(logs, metricsFrom(r.subarray(4 + METRIC_SUMS), validation.data.rows, c.extraMetrics, 'val_'));
           }
           if (!Number.isFinite(logs.loss)) {
+            ahead?.discard();
+            ahead = undefined;
             b.replay(restore);
             await b.flush();
             throw new Error(
@@ -767,7 +792,10 @@ export class Sequential {
           this.epochsTrained++;
           await callbacks.epochEnd(epoch, logs);
         }
+        // Stopped early (stopTraining): the epoch encoded ahead never runs.
+        ahead?.discard();
       } catch (e) {
+        ahead?.discard();
         // Say when: the weights the model had were on that device, and are gone with it.
         if (e instanceof DeviceLostError) throw new DeviceLostError(`fit: in epoch ${epoch + 1} of ${epochs}: ${e.message}`);
         throw e;

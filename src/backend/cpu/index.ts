@@ -4,6 +4,7 @@
 import { Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
+  PreparedWork,
   ActivationName,
   AdamOptions,
   Backend,
@@ -427,6 +428,23 @@ export class CpuBackend implements Backend {
   replay(plan: Plan): void {
     if (!(plan instanceof CpuPlan)) throw new Error('replay: this plan was recorded by another backend');
     for (const step of plan.steps) step();
+  }
+
+  /** The CPU runs a plan's ops when it is replayed: prepared work is replayed at release. */
+  prepare(plans: readonly Plan[]): PreparedWork {
+    for (const plan of plans) if (!(plan instanceof CpuPlan)) throw new Error('prepare: this plan was recorded by another backend');
+    let state: 'held' | 'released' | 'discarded' = 'held';
+    const settle = (to: 'released' | 'discarded') => {
+      if (state !== 'held') throw new Error(`prepared work was already ${state}`);
+      state = to;
+    };
+    return {
+      release: () => {
+        settle('released');
+        for (const plan of plans) this.replay(plan);
+      },
+      discard: () => settle('discarded'),
+    };
   }
 
   trim(): void {}

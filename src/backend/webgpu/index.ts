@@ -4,6 +4,7 @@
 import { formatShape, Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
+  PreparedWork,
   ActivationName,
   AdamOptions,
   Backend,
@@ -974,6 +975,14 @@ export class WebGpuBackend implements Backend {
     if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error('replay: this plan was recorded by another backend');
     if (plan.disposed) throw new Error('replay: this plan was disposed');
     this.scheduler.replay(plan.list);
+  }
+
+  prepare(plans: readonly Plan[]): PreparedWork {
+    for (const plan of plans) {
+      if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error('prepare: this plan was recorded by another backend');
+      if (plan.disposed) throw new Error('prepare: this plan was disposed');
+    }
+    return this.scheduler.prepare(plans.flatMap((p) => (p as GpuPlan).list));
   }
 
   /** Destroys pooled buffers nobody holds (after submitting pending work). */

@@ -34,6 +34,13 @@ export interface SchedulerStats {
 
 export { DeviceLostError };
 
+/** Commands encoded ahead into a command buffer of their own (Scheduler.prepare). */
+export interface PreparedCommands {
+  /** Queues them ahead of whatever is recorded next: they go out with the next submission. */
+  release(): void;
+  discard(): void;
+}
+
 /** A WebGPU validation error the device reported for submitted work (a bug, or a limit the adapter has): the message is the device's. */
 export class GpuValidationError extends Error {
   override name = 'GpuValidationError';
@@ -43,6 +50,8 @@ export class Scheduler {
   private encoder: GPUCommandEncoder | undefined;
   private pass: GPUComputePassEncoder | undefined;
   private pendingLabels: string[] = [];
+  /** Prepared command buffers released for the next submission, in order, ahead of the encoder's. */
+  private released: { buffer: GPUCommandBuffer; labels: string[] }[] = [];
   /** While a plan is being recorded, commands go here instead of the encoder. */
   private capture: Command[] | undefined;
   private readonly submitErrors: Promise<string | undefined>[] = [];
@@ -62,7 +71,7 @@ export class Scheduler {
   }
 
   get hasPendingWork(): boolean {
-    return this.encoder !== undefined;
+    return this.encoder !== undefined || this.released.length > 0;
   }
 
   private computePass(): GPUComputePassEncoder {
@@ -89,6 +98,49 @@ export class Scheduler {
       if ('dispatch' in c) this.dispatch(c.dispatch);
       else this.copy(c.copy);
     }
+  }
+
+  /**
+   * Encodes these commands now into a command buffer of their own, which
+   * nothing submits until release(): work recorded meanwhile goes out without
+   * it, and writes made before release land before it runs.
+   */
+  prepare(commands: readonly Command[]): PreparedCommands {
+    if (this.capture) throw new Error('prepare: work cannot be prepared while a plan is being recorded');
+    this.checkAlive();
+    // Encode into a fresh encoder, leaving the pending one as it was.
+    const outer = { encoder: this.encoder, pass: this.pass, labels: this.pendingLabels };
+    this.encoder = undefined;
+    this.pass = undefined;
+    this.pendingLabels = [];
+    let prepared: { buffer: GPUCommandBuffer; labels: string[] } | undefined;
+    try {
+      this.replay(commands);
+      // (Casts: the replay above set them; the checker still sees the undefined assigned before it.)
+      (this.pass as GPUComputePassEncoder | undefined)?.end();
+      const encoder = this.encoder as GPUCommandEncoder | undefined;
+      if (encoder) prepared = { buffer: encoder.finish(), labels: this.pendingLabels };
+    } finally {
+      this.encoder = outer.encoder;
+      this.pass = outer.pass;
+      this.pendingLabels = outer.labels;
+    }
+    let state: 'held' | 'released' | 'discarded' = 'held';
+    const settle = (to: 'released' | 'discarded') => {
+      if (state !== 'held') throw new Error(`prepared work was already ${state}`);
+      state = to;
+    };
+    return {
+      release: () => {
+        settle('released');
+        this.checkAlive();
+        if (!prepared) return;
+        // Work recorded before the release runs before it, in the same submission.
+        this.closeEncoder();
+        this.released.push(prepared);
+      },
+      discard: () => settle('discarded'),
+    };
   }
 
   dispatch(d: Dispatch): void {
@@ -120,16 +172,26 @@ export class Scheduler {
   }
 
   /** Submits everything recorded so far as one command buffer. */
-  submit(): void {
-    if (!this.encoder || this.capture) return;
-    this.checkAlive();
+  /** Finishes the pending encoder into the queue of command buffers the next submission sends. */
+  private closeEncoder(): void {
+    if (!this.encoder) return;
     this.pass?.end();
     this.pass = undefined;
-    const labels = this.pendingLabels;
-    this.pendingLabels = [];
-    this.device.pushErrorScope('validation');
-    this.device.queue.submit([this.encoder.finish()]);
+    this.released.push({ buffer: this.encoder.finish(), labels: this.pendingLabels });
     this.encoder = undefined;
+    this.pendingLabels = [];
+  }
+
+  submit(): void {
+    if (!this.hasPendingWork || this.capture) return;
+    this.checkAlive();
+    this.closeEncoder();
+    const buffers = this.released.map((r) => r.buffer);
+    const labels = this.released.flatMap((r) => r.labels);
+    this.released = [];
+    this.device.pushErrorScope('validation');
+    // One submission of every command buffer, in the order their work was asked for.
+    this.device.queue.submit(buffers);
     this.submitErrors.push(
       this.device.popErrorScope().then((e) =>
         e ? `in a submission of ${labels.length} dispatches (${summarize(labels)}): ${e.message}` : undefined,
