@@ -166,7 +166,12 @@ export class Sequential {
   readonly seed: number;
   /** No backend was given: the CPU reference was used without being asked for. */
   private readonly backendDefaulted: boolean;
-  /** Set from a callback to end fit after the current epoch. */
+  /**
+   * Set from a callback to end fit after the current epoch. Set from outside
+   * fit's callbacks (a timer, a signal handler) while fit runs with no epoch
+   * callbacks, an epoch already submitted behind the current one is finished
+   * and recorded too.
+   */
   stopTraining = false;
   private readonly built: BuiltLayer[] = [];
   private readonly store: ParamStore;
@@ -712,12 +717,23 @@ export class Sequential {
           if (validation?.data.metrics) b.copy(validation.data.metrics, report, { dstOffset: 4 + METRIC_SUMS });
         }),
       );
-      const { save, restore } = this.recordBackup(c, keep);
-
       const onBatchBegin = callbacks.has('onBatchBegin');
       const onBatchEnd = callbacks.has('onBatchEnd');
       // Per-batch callbacks read results inside the epoch: its work is then encoded as it runs.
       const perBatch = onBatchBegin || onBatchEnd;
+      // With no callback between epochs, nothing can act on an epoch's results
+      // but the NaN check: the next epoch then runs without waiting for them,
+      // its weights backed up in a second slot, so a NaN in this epoch still
+      // finds the weights from before it.
+      const pipelined = !perBatch && !callbacks.has('onEpochBegin') && !callbacks.has('onEpochEnd');
+      const backups = [this.recordBackup(c, keep), ...(pipelined && epochs > 1 ? [this.recordBackup(c, keep)] : [])];
+      const backupOf = (e: number) => backups[e % backups.length]!;
+      const firstEpoch = this.epochsTrained;
+      /** A learning rate given as a function of the epoch: written before that epoch's steps. */
+      const epochRate = (e: number) => {
+        const lr = c.optimizer.learningRate;
+        if (typeof lr === 'function') this.setRate(c, checkedRate(lr(firstEpoch + e), `the learning-rate function at epoch ${firstEpoch + e}`));
+      };
       /** What an epoch's work starts from: a fresh permutation, a cursor at 0, zeroed sums. All writes come before the work they feed. */
       const startEpoch = () => {
         b.write(train.order, shuffle ? this.shuffleRng.permutation(n) : identity(n));
@@ -731,43 +747,58 @@ export class Sequential {
         }
       };
       // A whole epoch's plans, in order: the backup, every step, validation, the report.
-      const epochPlans: Plan[] = [save, ...steps.map((s) => s.plan), ...(validation?.steps ?? []), reportPlan];
+      const epochPlans = (e: number): Plan[] => [backupOf(e).save, ...steps.map((s) => s.plan), ...(validation?.steps ?? []), reportPlan];
       // The next epoch's work, encoded while the device runs this one's and
       // queued only after this one's results and callbacks (or dropped).
       let ahead: PreparedWork | undefined;
+      // Pipelined: the next epoch's report, its work already submitted.
+      let inFlight: Promise<Float32Array> | undefined;
       let epoch = 0;
       await callbacks.trainBegin();
       try {
-        for (; epoch < epochs && !this.stopTraining; epoch++) {
-          await callbacks.epochBegin(epoch);
-          // A learning rate given as a function of the epoch: written before the epoch's steps.
-          const lr = c.optimizer.learningRate;
-          if (typeof lr === 'function') this.setRate(c, checkedRate(lr(this.epochsTrained), `the learning-rate function at epoch ${this.epochsTrained}`));
-          if (ahead) {
-            ahead.release();
-            ahead = undefined;
+        // An epoch already submitted is finished and recorded even when training stops.
+        for (; epoch < epochs && (!this.stopTraining || inFlight); epoch++) {
+          let reading: Promise<Float32Array>;
+          if (inFlight) {
+            reading = inFlight;
+            inFlight = undefined;
           } else {
-            startEpoch();
-            b.replay(save);
-            let seen = 0;
-            for (const [i, step] of steps.entries()) {
-              if (onBatchBegin) await callbacks.batchBegin(i);
-              b.replay(step.plan);
-              seen += step.size;
-              if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
-                b.replay(reportPlan);
-                const r = await report.data();
-                await callbacks.batchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+            await callbacks.epochBegin(epoch);
+            epochRate(epoch);
+            if (ahead) {
+              ahead.release();
+              ahead = undefined;
+            } else {
+              startEpoch();
+              b.replay(backupOf(epoch).save);
+              let seen = 0;
+              for (const [i, step] of steps.entries()) {
+                if (onBatchBegin) await callbacks.batchBegin(i);
+                b.replay(step.plan);
+                seen += step.size;
+                if (onBatchEnd && ((i + 1) % (every ?? 1) === 0 || i === steps.length - 1)) {
+                  b.replay(reportPlan);
+                  const r = await report.data();
+                  await callbacks.batchEnd(i, { loss: r[0]! / seen, ...(c.reportAccuracy ? { accuracy: r[1]! / seen } : {}), size: step.size });
+                }
               }
+              if (validation) for (const plan of validation.steps) b.replay(plan);
+              b.replay(reportPlan);
             }
-            if (validation) for (const plan of validation.steps) b.replay(plan);
-            b.replay(reportPlan);
+            // The readback submits the epoch; its values arrive while the next epoch is encoded.
+            reading = report.data();
           }
-          // The readback submits the epoch; its values arrive while the next epoch is encoded.
-          const reading = report.data();
-          if (!perBatch && epoch + 1 < epochs) {
+          if (!perBatch && epoch + 1 < epochs && !this.stopTraining) {
+            if (pipelined) epochRate(epoch + 1);
             startEpoch();
-            ahead = b.prepare(epochPlans);
+            ahead = b.prepare(epochPlans(epoch + 1));
+            if (pipelined) {
+              ahead.release();
+              ahead = undefined;
+              inFlight = report.data();
+              // Handled where it is awaited; until then a failure must not count as unhandled.
+              inFlight.catch(() => undefined);
+            }
           }
           const r = await reading;
           const logs: EpochLogs = { loss: r[0]! / n };
@@ -781,7 +812,9 @@ export class Sequential {
           if (!Number.isFinite(logs.loss)) {
             ahead?.discard();
             ahead = undefined;
-            b.replay(restore);
+            // Queued after any epoch already under way: the weights from before this one win.
+            b.replay(backupOf(epoch).restore);
+            inFlight = undefined;
             await b.flush();
             throw new Error(
               `fit: the training loss became ${logs.loss} in epoch ${epoch + 1}; the weights from ` +

@@ -3,6 +3,8 @@
 // read and its callbacks have run: what a callback sees and does is exactly
 // what it would be without the overlap. Checked against the path that encodes
 // each epoch as it runs (taken when per-batch callbacks need results inside it).
+// With no callback between epochs the next epoch is submitted before this
+// one's results arrive (pipelined), with a second backup for a NaN loss.
 import { describe, expect } from 'vitest';
 import { dense, sequential, sgd, adam, type Backend, type Optimizer, type WebGpuBackend } from '../../src/index.js';
 import { kerasExampleData } from '../helpers/datasets.js';
@@ -93,5 +95,79 @@ describe('encoding the next epoch ahead', () => {
     ).rejects.toThrow(/training loss became (NaN|Infinity|-Infinity) in epoch 2; the weights from the end of epoch 1 were kept/);
     expect(await flat(m)).toEqual(before);
     m.dispose();
+  });
+
+  /** Logs when each readback starts and ends, in order (the fit reads one report per epoch). */
+  function logReads(gpu: WebGpuBackend, onEnd?: (n: number) => void): { log: string[]; restore: () => void } {
+    const log: string[] = [];
+    const read = gpu.read.bind(gpu);
+    let ends = 0;
+    gpu.read = async (t) => {
+      log.push('start');
+      const v = await read(t);
+      log.push('end');
+      onEnd?.(++ends);
+      return v;
+    };
+    return { log, restore: () => void delete (gpu as { read?: unknown }).read };
+  }
+
+  gpuIt('without callbacks between epochs, the next epoch is submitted before this one is read, and trains the same', async (gpu: WebGpuBackend) => {
+    const run = async (callbacks: Parameters<ReturnType<typeof model>['fit']>[2]) => {
+      const m = model(gpu, adam({ learningRate: 0.01 }));
+      const before = gpu.stats();
+      const h = await m.fit(x, y, { epochs: 4, batchSize: BATCH, validationSplit: 0.25, ...callbacks });
+      const after = gpu.stats();
+      const w = await flat(m);
+      m.dispose();
+      return { w, loss: h.loss, val: h.history.val_loss, submissions: after.submissions - before.submissions, readbacks: after.readbacks - before.readbacks };
+    };
+    const reads = logReads(gpu);
+    let pipelined;
+    try {
+      pipelined = await run({});
+    } finally {
+      reads.restore();
+    }
+    // Epoch 2's report was asked for (its work submitted) before epoch 1's arrived; still one submission and readback an epoch.
+    expect(reads.log.slice(0, 3)).toEqual(['start', 'start', 'end']);
+    expect([pipelined.submissions, pipelined.readbacks]).toEqual([4, 4]);
+    const withEpochCallback = await run({ callbacks: { onEpochEnd: () => {} } });
+    const asItRuns = await run({ callbacks: { onBatchEnd: () => {} } });
+    for (const other of [withEpochCallback, asItRuns]) {
+      expect(pipelined.w).toEqual(other.w);
+      expect(pipelined.loss).toEqual(other.loss);
+      expect(pipelined.val).toEqual(other.val);
+    }
+  });
+
+  gpuIt('pipelined: a NaN loss keeps the weights from before the bad epoch, though the next one already ran', async (gpu: WebGpuBackend) => {
+    // Epoch 2 blows up, epoch 3 is under way when that is seen.
+    const rate = (epoch: number) => (epoch === 0 ? 0.3 : 1e30);
+    const one = model(gpu, sgd({ learningRate: rate }));
+    await one.fit(x, y, { epochs: 1, batchSize: BATCH });
+    const m = model(gpu, sgd({ learningRate: rate }));
+    await expect(m.fit(x, y, { epochs: 4, batchSize: BATCH })).rejects.toThrow(/training loss became (NaN|Infinity|-Infinity) in epoch 2; the weights from the end of epoch 1 were kept/);
+    expect(await flat(m)).toEqual(await flat(one));
+    for (const t of [one, m]) t.dispose();
+  });
+
+  gpuIt('pipelined: stopping while the next epoch is under way finishes and records that epoch', async (gpu: WebGpuBackend) => {
+    const two = model(gpu, sgd({ learningRate: 0.3 }));
+    await two.fit(x, y, { epochs: 2, batchSize: BATCH });
+    const m = model(gpu, sgd({ learningRate: 0.3 }));
+    // Asked to stop when epoch 1's results arrive: epoch 2 is already submitted.
+    const reads = logReads(gpu, (n) => {
+      if (n === 1) m.stopTraining = true;
+    });
+    let h;
+    try {
+      h = await m.fit(x, y, { epochs: 5, batchSize: BATCH });
+    } finally {
+      reads.restore();
+    }
+    expect(h.loss.length).toBe(2);
+    expect(await flat(m)).toEqual(await flat(two));
+    for (const t of [two, m]) t.dispose();
   });
 });
