@@ -26,6 +26,7 @@ export {
   type WebGpuStats,
   type MatmulKernel,
   type WebGpuTuning,
+  type WebGpuDeviceOptions,
   type MatmulShape,
   type TuneReport,
   type TunedBucket,

@@ -70,6 +70,29 @@ describe('WEBGPU_TRAIN_DAWN_TOGGLES', () => {
   });
 });
 
+describe('WebGpuBackend.create({}, { dawnToggles })', () => {
+  it('an option, checked as the variable is, and taking precedence over it', async (ctx) => {
+    setToggles('disable robustness');
+    // The option wins: the malformed variable is not read.
+    let gpu: WebGpuBackend;
+    try {
+      gpu = await WebGpuBackend.create({}, { dawnToggles: ['disable_workgroup_init', '-timestamp_quantization'] });
+    } catch (e) {
+      if (gpuRequired) throw e;
+      return ctx.skip('no WebGPU adapter');
+    }
+    expect(gpu.dawnToggles).toEqual(['disable_workgroup_init', '-timestamp_quantization']);
+    gpu.destroy();
+    for (const [toggles, message] of [
+      [['disable robustness'], /^webgpu: dawnToggles \["disable robustness"\]: 'disable robustness' is not a Dawn toggle name; give names like 'disable_robustness'/],
+      [['dump_shaders', '-dump_shaders'], /^webgpu: dawnToggles \["dump_shaders","-dump_shaders"\]: 'dump_shaders' is both turned on and off$/],
+      [[''], /an empty name/],
+    ] as const) {
+      await expect(WebGpuBackend.create({}, { dawnToggles: toggles })).rejects.toThrow(message);
+    }
+  });
+});
+
 /** A device opened with these toggles, or undefined when this machine has no adapter (a failure under REQUIRE_GPU). */
 async function open(toggles: string | undefined): Promise<GpuContext | undefined> {
   setToggles(toggles);

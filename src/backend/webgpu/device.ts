@@ -134,20 +134,47 @@ export function parseDawnToggles(value: string | undefined): string[] {
   if (value === undefined) return [...DEFAULT_DAWN_TOGGLES];
   const trimmed = value.trim();
   if (trimmed === '' || trimmed === 'none') return [];
-  const toggles = trimmed.split(',').map((t) => t.trim());
+  return checkDawnToggles(
+    trimmed.split(',').map((t) => t.trim()),
+    `${DAWN_TOGGLES_ENV}='${value}'`,
+    "give names like disable_robustness separated by commas, '-name' to turn one off, or 'none'",
+  );
+}
+
+/** Toggles as a list (WebGpuDeviceOptions.dawnToggles), checked as the variable's are. */
+export function checkDawnToggleList(toggles: readonly string[]): string[] {
+  if (!Array.isArray(toggles)) throw new Error(`webgpu: dawnToggles must be an array of toggle names, got ${typeof toggles}`);
+  return checkDawnToggles(
+    toggles.map((t) => (typeof t === 'string' ? t : String(t))),
+    `dawnToggles ${JSON.stringify(toggles)}`,
+    "give names like 'disable_robustness', '-name' to turn one off, or [] for Dawn's defaults",
+  );
+}
+
+/** Each a toggle name, or '-name'; none both on and off. `where` names the setting in the error. */
+function checkDawnToggles(toggles: string[], where: string, hint: string): string[] {
   for (const t of toggles) {
     if (!TOGGLE_NAME.test(t.startsWith('-') ? t.slice(1) : t)) {
       const what = t === '' ? 'an empty name' : `'${t}' is not a Dawn toggle name`;
-      throw new Error(
-        `webgpu: ${DAWN_TOGGLES_ENV}='${value}': ${what}; give names like disable_robustness separated by commas, '-name' to turn one off, or 'none'`,
-      );
+      throw new Error(`webgpu: ${where}: ${what}; ${hint}`);
     }
   }
   const on = toggles.filter((t) => !t.startsWith('-'));
   const off = toggles.filter((t) => t.startsWith('-')).map((t) => t.slice(1));
   const both = on.find((t) => off.includes(t));
-  if (both) throw new Error(`webgpu: ${DAWN_TOGGLES_ENV}='${value}': '${both}' is both turned on and off`);
+  if (both) throw new Error(`webgpu: ${where}: '${both}' is both turned on and off`);
   return toggles;
+}
+
+/** How to open the device, beside the kernel tuning (WebGpuBackend.create). */
+export interface WebGpuDeviceOptions {
+  /**
+   * In Node (Dawn): the toggles to open the device with, each 'name' (on) or
+   * '-name' (off); [] for Dawn's own defaults. Default: the
+   * WEBGPU_TRAIN_DAWN_TOGGLES variable, else `['disable_robustness']`. In a
+   * browser the page gets the browser's Dawn as it is: this is not used.
+   */
+  dawnToggles?: readonly string[];
 }
 
 /** The flags of Dawn's `create()` that set these toggles (its Node bindings pass them to every device). */
@@ -160,9 +187,9 @@ function dawnToggleFlags(toggles: readonly string[]): string[] {
   return flags;
 }
 
-async function acquireInNode(): Promise<GpuContext> {
+async function acquireInNode(options: WebGpuDeviceOptions): Promise<GpuContext> {
   // Checked before Dawn is loaded: a malformed value fails the same way on every machine.
-  const toggles = parseDawnToggles(process.env[DAWN_TOGGLES_ENV]);
+  const toggles = options.dawnToggles !== undefined ? checkDawnToggleList(options.dawnToggles) : parseDawnToggles(process.env[DAWN_TOGGLES_ENV]);
   const dawn = await loadDawn();
   // Dawn's Node bindings expose GPUBufferUsage, GPUMapMode, ... as module exports.
   for (const [k, v] of Object.entries(dawn.globals)) {
@@ -207,10 +234,10 @@ async function acquireInBrowser(gpu: GPU): Promise<GpuContext> {
   return openDevice(adapter, () => {});
 }
 
-export async function acquireDevice(): Promise<GpuContext> {
+export async function acquireDevice(options: WebGpuDeviceOptions = {}): Promise<GpuContext> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
   if (nav?.gpu) return acquireInBrowser(nav.gpu);
   const isNode = typeof process !== 'undefined' && !!process.versions?.node;
-  if (isNode) return acquireInNode();
+  if (isNode) return acquireInNode(options);
   throw new NoAdapterError('webgpu: this browser has no WebGPU (navigator.gpu is missing); use the cpu backend.');
 }

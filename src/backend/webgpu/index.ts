@@ -62,7 +62,7 @@ import {
   metricsDims,
   ShapeError,
 } from '../shapes.js';
-import { acquireDevice, type GpuContext } from './device.js';
+import { acquireDevice, type GpuContext, type WebGpuDeviceOptions } from './device.js';
 import { BufferLimitError, BufferPool, type PoolStats } from './buffers.js';
 import { PipelineCache, type Constants, type KernelSource } from './pipelines.js';
 import { Scheduler, type Command, type SchedulerStats } from './scheduler.js';
@@ -71,7 +71,7 @@ import { tiledFor, type MatmulTiling, type TilingName } from './matmul-tiling.js
 import { chooseGemm, gemmParams, type GemmChoice, type GemmForm, type GemmKernel } from './gemm.js';
 import { bucketKey, GemmTuner, gemmRequest, tuningStoreFor, type GemmWork, type TuneReport, type TunerStats } from './autotune.js';
 
-export { NoAdapterError } from './device.js';
+export { NoAdapterError, type WebGpuDeviceOptions } from './device.js';
 export { BufferLimitError } from './buffers.js';
 export { DeviceLostError, GpuValidationError } from './scheduler.js';
 export type { TuneReport, TunedBucket, TunerStats } from './autotune.js';
@@ -234,6 +234,9 @@ export class WebGpuBackend implements Backend {
   /**
    * Opens a GPU device: the browser's `navigator.gpu`, or in Node Dawn's (the `webgpu` package), a hardware GPU first, then a software adapter.
    *
+   * `tuning` chooses kernels; `device` how the device is opened (Dawn's
+   * toggles in Node, docs/dawn.md).
+   *
    * @throws NoAdapterError when there is no adapter, saying what to install.
    * @example
    * ```ts
@@ -241,8 +244,8 @@ export class WebGpuBackend implements Backend {
    * console.log(gpu.adapterName, gpu.isSoftwareAdapter);
    * ```
    */
-  static async create(tuning: WebGpuTuning = {}): Promise<WebGpuBackend> {
-    return new WebGpuBackend(await acquireDevice(), tuning);
+  static async create(tuning: WebGpuTuning = {}, device: WebGpuDeviceOptions = {}): Promise<WebGpuBackend> {
+    return new WebGpuBackend(await acquireDevice(device), tuning);
   }
 
   private constructor(
