@@ -20,7 +20,17 @@
 // lib/reduce.wgsl), so a training step needs no separate reduction dispatch.
 // BATCH_ROWS (lib/batch-rows.wgsl): `truth` is a whole data set's targets,
 // and the batch's are rows of it, read in place.
+//
+// ADVANCE (with REDUCE: its one workgroup has read every row's targets once
+// the sums are in): the step's bookkeeping in the same dispatch. The cursor
+// (batch_cursor at batch.cursor_at) moves on by the batch's rows; with
+// ADVANCE_STEP the step count at step_at grows by one and, with a SCHEDULE,
+// the rate at rate_at (its base one after it) becomes the scheduled rate for
+// the step about to be taken — optimizer.wgsl's advance_step, without a
+// dispatch of its own. The three live in one small buffer, bound once.
 override REDUCE: bool = false;
+override ADVANCE: bool = false;
+override ADVANCE_STEP: bool = false;
 override LOSS: u32 = 0u;
 override FROM_LOGITS: bool = false;
 override ACCURACY: u32 = 0u;
@@ -28,7 +38,12 @@ override WG: u32 = 64u;
 const EPSILON: f32 = 1e-7;
 
 // With BATCH_ROWS: the permutation's length, and the rows of the targets bound as `truth`.
-struct Dims { rows: u32, cols: u32, grad_scale: f32, stride: u32, batch_total: u32, batch_data_rows: u32, _p1: u32, _p2: u32 }
+struct Dims {
+  rows: u32, cols: u32, grad_scale: f32, stride: u32,
+  batch: BatchAt,
+  step_at: u32, rate_at: u32, _p0: u32, _p1: u32,
+  schedule: Schedule,
+}
 
 @group(0) @binding(0) var<storage, read> pred: array<f32>;        // [rows, cols]
 @group(0) @binding(1) var<storage, read> truth: array<f32>;      // [rows, cols], or [rows, 1] labels
@@ -50,7 +65,7 @@ fn probability(v: f32) -> f32 {
 
 // The stored target of the batch's row at col (a sparse label is col 0 of its row).
 fn stored_truth(row: u32, col: u32) -> f32 {
-  let r = batch_row(row, dims.batch_total, dims.batch_data_rows);
+  let r = batch_row(row, dims.batch);
   if (BATCH_ROWS && r == NO_ROW) { return 0.0; }
   if (LOSS == 3u) { return truth[r]; }
   return truth[r * dims.cols + col];
@@ -166,5 +181,19 @@ fn loss(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(local_invocation
       totals[0] += total.x;
       totals[1] += total.y;
     }
+    if (ADVANCE) {
+      // Every invocation's reads of the cursor come before it moves.
+      storageBarrier();
+      if (lid == 0u) { advance(); }
+    }
+  }
+}
+
+fn advance() {
+  batch_cursor[dims.batch.cursor_at] += f32(dims.rows);
+  if (ADVANCE_STEP) {
+    let t = batch_cursor[dims.step_at] + 1.0;
+    batch_cursor[dims.step_at] = t;
+    if (SCHEDULE != 0u) { batch_cursor[dims.rate_at] = scheduled(dims.schedule, batch_cursor[dims.rate_at + 1u], t - 1.0); }
   }
 }

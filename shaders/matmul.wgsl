@@ -34,8 +34,8 @@ override ACTIVATION: u32 = 0u;
 override DERIVATIVE: u32 = 0u;
 override ONES_ROW: bool = false;
 
-// With BATCH_ROWS: the permutation's length, and the rows of the data set bound as `a`.
-struct Params { gemm: GemmParams, batch_total: u32, batch_data_rows: u32 }
+// batch: with BATCH_ROWS, where the batch is (lib/batch-rows.wgsl).
+struct Params { gemm: GemmParams, batch: BatchAt }
 
 @group(0) @binding(0) var<storage, read> a: array<f32>;
 @group(0) @binding(1) var<storage, read> b: array<f32>;
@@ -53,7 +53,7 @@ fn gemm_params() -> GemmParams { return params.gemm; }
 fn stored_m() -> u32 { return select(params.gemm.M, params.gemm.M - 1u, ONES_ROW); }
 
 // The row of `a` that A's stored row r is: r, or with BATCH_ROWS a row of the data set (NO_ROW past its end).
-fn a_stored_row(r: u32) -> u32 { return batch_row(r, params.batch_total, params.batch_data_rows); }
+fn a_stored_row(r: u32) -> u32 { return batch_row(r, params.batch); }
 
 fn load_a(row: u32, k: u32) -> f32 {
   let g = params.gemm;

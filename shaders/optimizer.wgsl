@@ -16,8 +16,7 @@
 override WG: u32 = 64u;
 // The learning rate comes from rate[0] rather than the uniform block.
 override RATE_TENSOR: bool = false;
-// advance_step's schedule: 0 none, 1 exponential decay, 2 piecewise constant.
-override SCHEDULE: u32 = 0u;
+// advance_step's schedule: SCHEDULE and Schedule of lib/schedule.wgsl.
 // advance_step also moves the batch cursor on (the step's bookkeeping in one dispatch).
 override CURSOR: bool = false;
 
@@ -31,15 +30,10 @@ struct Hyper {
   epsilon: f32,
   weight_decay: f32,
   rho: f32,
-  decay_steps: f32,
-  decay_rate: f32,
-  staircase: u32,
-  pieces: u32,
   cursor_rows: u32,  // advance_step with CURSOR: the batch's rows
   _p1: u32,
   _p2: u32,
-  boundaries: array<vec4<f32>, 2>,  // piecewise constant: up to 8 step boundaries
-  values: array<vec4<f32>, 3>,      // and one value more
+  schedule: Schedule,
 }
 
 @group(0) @binding(0) var<storage, read_write> param: array<f32>;
@@ -103,21 +97,9 @@ fn rmsprop(@builtin(global_invocation_id) gid: vec3<u32>) {
   }
 }
 
-// The scheduled rate at `taken` steps, from the base rate (see scheduledRate in cpu/optimizer.ts).
-fn scheduled(base: f32, taken: f32) -> f32 {
-  if (SCHEDULE == 1u) {
-    var p = taken / hp.decay_steps;
-    if (hp.staircase != 0u) { p = floor(p); }
-    return base * pow(hp.decay_rate, p);
-  }
-  var i = 0u;
-  while (i < hp.pieces && taken > hp.boundaries[i / 4u][i % 4u]) { i++; }
-  return hp.values[i / 4u][i % 4u];
-}
-
 @compute @workgroup_size(1)
 fn advance_step() {
   step[0] += 1.0;
-  if (SCHEDULE != 0u) { rate[0] = scheduled(rate[1], step[0] - 1.0); }
+  if (SCHEDULE != 0u) { rate[0] = scheduled(hp.schedule, rate[1], step[0] - 1.0); }
   if (CURSOR) { cursor[0] += f32(hp.cursor_rows); }
 }

@@ -68,6 +68,25 @@ export interface BatchRows {
   cursor: Tensor;
   /** The batch's rows. */
   rows: number;
+  /**
+   * The cursor has already been moved past this batch, by this many rows
+   * (the loss that scored it advanced it): the batch starts at cursor − behind.
+   */
+  behind?: number;
+}
+
+/**
+ * A training step's bookkeeping, done by the loss's own dispatch once every
+ * row is scored (LossOptions.advance): what advanceStep does, without a
+ * dispatch of its own.
+ */
+export interface StepAdvance {
+  /** The data set's cursor, moved on by `rows`. */
+  cursor: Tensor;
+  rows: number;
+  /** Also step += 1 (and, with a schedule, the scheduled rate written into rate[0]). */
+  step?: Tensor;
+  schedule?: { rate: Tensor; schedule: LearningRateSchedule };
 }
 
 /**
@@ -162,6 +181,13 @@ export interface LossOptions {
   accumulateInto?: Tensor;
   /** `target` is a whole resident data set's targets, and the batch's are these rows of it (read in place, no gathered copy). */
   targetRows?: BatchRows;
+  /**
+   * With accumulateInto: once every row is scored, also move the cursor on
+   * (and the step count, and the scheduled rate). On the GPU it rides in the
+   * loss's dispatch when the cursor, step and rate are views of one buffer;
+   * otherwise it takes one dispatch more.
+   */
+  advance?: StepAdvance;
 }
 
 export interface LossOutputs {

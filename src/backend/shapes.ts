@@ -3,6 +3,7 @@
 import { formatShape, sizeOf, type Shape, type Tensor } from '../tensor.js';
 import {
   type BatchRows,
+  type StepAdvance,
   type CopyOptions,
   type Conv2dBackwardDataOptions,
   type Conv2dBackwardFilterOptions,
@@ -436,6 +437,22 @@ export function checkBatchRows(op: string, src: Tensor, r: BatchRows): [number, 
   if (!Number.isInteger(r.rows) || r.rows < 1) throw new Error(`${op}: rows must be a positive integer, got ${r.rows}`);
   if (r.indices.size > 2 ** 24) throw new Error(`${op}: ${r.indices.size} indices exceed float32's exact integers (2^24)`);
   return [r.rows, src.shape[1]!];
+}
+
+/** A step's bookkeeping folded into another op: a one-value cursor, whole rows, a one-value step, a [current, base] rate. */
+export function checkStepAdvance(op: string, a: StepAdvance): void {
+  checkCursor(`${op} advance`, a.cursor);
+  if (!Number.isInteger(a.rows) || a.rows < 0) throw new Error(`${op} advance: rows must be a non-negative integer, got ${a.rows}`);
+  if (a.step && a.step.size !== 1) throw new ShapeError(`${op} advance: step must hold one value, got ${formatShape(a.step.shape)}`);
+  if (a.schedule && !a.step) throw new Error(`${op} advance: a schedule needs the step it follows`);
+  if (a.schedule) checkScheduleRate(`${op} advance`, a.schedule);
+}
+
+/** LossOptions.advance: a well-formed step advance, after sums the same single pass makes. */
+export function checkLossAdvance(options: { advance?: StepAdvance; accumulateInto?: Tensor }): void {
+  if (!options.advance) return;
+  if (!options.accumulateInto) throw new Error('loss: advance needs accumulateInto (the bookkeeping comes after the sums, in the same pass)');
+  checkStepAdvance('loss', options.advance);
 }
 
 /** Samples and their targets come in the same number of rows. */

@@ -12,8 +12,8 @@
 // accuracy sums accumulate on the device and are read back once per epoch;
 // the next epoch is encoded while that readback is under way, and queued
 // after the epoch's callbacks.
-import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan, PreparedWork } from '../backend/backend.js';
-import { DeviceLostError } from '../backend/backend.js';
+import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan, PreparedWork, StepAdvance } from '../backend/backend.js';
+import { DeviceLostError, VIEW_ALIGNMENT } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
 import { Random } from '../random.js';
@@ -113,6 +113,14 @@ interface Compiled {
   grads: FlatTensors;
   /** Optimizer state over the whole store: flat tensors, one set per page. */
   state: OptimizerState[];
+  /**
+   * The step state, one small buffer on the device: the training data's
+   * cursor, the step count and the rate, each a view of it, so a step's
+   * bookkeeping is one binding (it rides in the loss's dispatch).
+   */
+  stepState: Tensor;
+  /** The training data's batch cursor (a view of stepState; fit's epochs reset it). */
+  cursor: Tensor;
   /** The training step t, on the device: Adam's bias correction, dropout's masks and schedules read it. */
   step: Tensor;
   /**
@@ -336,6 +344,11 @@ export class Sequential {
     try {
       const state = untracked(() => this.store.values.pages.map((page) => createState(this.backend, optimizer, page)));
       for (const st of state) for (const t of [st.slot1, st.slot2]) if (t) keep(t);
+      // [cursor | step | current rate, base rate], each at an aligned offset so each is a view.
+      const stepValues = new Float32Array(3 * VIEW_ALIGNMENT);
+      stepValues.fill(initialRate(optimizer), 2 * VIEW_ALIGNMENT, 2 * VIEW_ALIGNMENT + 2);
+      const stepState = keep(untracked(() => this.backend.tensor(stepValues, [stepValues.length])));
+      const view = (offset: number, size: number) => untracked(() => this.backend.view(stepState, [size], offset));
       this.compiled = {
         optimizer,
         loss,
@@ -346,8 +359,10 @@ export class Sequential {
         fromLogits,
         grads: keep(this.store.zeros()),
         state,
-        step: keep(untracked(() => this.backend.zeros([1]))),
-        rate: keep(untracked(() => this.backend.tensor([initialRate(optimizer), initialRate(optimizer)], [2]))),
+        stepState,
+        cursor: view(0, 1),
+        step: view(VIEW_ALIGNMENT, 1),
+        rate: view(2 * VIEW_ALIGNMENT, 2),
         schedule: scheduleOf(optimizer),
         advancesStep: optimizer.kind === 'adam' || optimizer.kind === 'adamw' || scheduleOf(optimizer) !== undefined || this.built.some((l) => l.usesStep),
       };
@@ -436,22 +451,25 @@ export class Sequential {
    * with the loss and accuracy sums added to `stats`. A first layer that
    * reads its batch in place (dense) takes the samples as rows of the data
    * set, and the loss reads the targets so too: no gather dispatch. Else the
-   * samples and targets are gathered together, in one dispatch.
+   * samples and targets are gathered together, in one dispatch. The loss
+   * then moves the cursor on (and with `step`, the step count and rate): the
+   * step's bookkeeping in its dispatch; the backward pass reads the batch
+   * behind the cursor.
    */
-  private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor, training: boolean): Activations & { grad: Tensor } {
+  private scoreBatch(c: Compiled, data: DeviceData, rows: number, stats: Tensor, training: boolean, step?: Pick<StepAdvance, 'step' | 'schedule'>): Activations & { grad: Tensor } {
     const b = this.backend;
     const batch: BatchRows = { indices: data.order, cursor: data.cursor, rows };
+    const advance: StepAdvance = { cursor: data.cursor, rows, ...step };
     let a: Activations & { grad: Tensor };
     if (this.built[0]!.readsBatchRows) {
       // The metrics kernel reads a gathered copy of the targets; the loss, the rows in place.
       const y = data.metrics ? b.gatherRows(data.y, data.order, data.cursor, rows) : data.y;
-      a = this.score(c, { x: data.x, rows: batch }, { y, ...(data.metrics ? {} : { rows: batch }) }, stats, training, data.metrics);
+      a = this.score(c, { x: data.x, rows: batch }, { y, ...(data.metrics ? {} : { rows: batch }) }, stats, training, data.metrics, advance);
+      a.rows = { ...batch, behind: rows };
     } else {
       const [xb, yb] = b.gatherBatch(data.x, data.y, data.order, data.cursor, rows);
-      a = this.score(c, { x: b.view(xb, [rows, ...this.inputShape]) }, { y: yb }, stats, training, data.metrics);
+      a = this.score(c, { x: b.view(xb, [rows, ...this.inputShape]) }, { y: yb }, stats, training, data.metrics, advance);
     }
-    // A training step moves the cursor on with its other bookkeeping, at its end (recordTrainStep).
-    if (!training) b.advanceCursor(data.cursor, rows);
     return a;
   }
 
@@ -468,11 +486,18 @@ export class Sequential {
     stats: Tensor,
     training: boolean,
     metricSums?: Tensor,
+    advance?: StepAdvance,
   ): Activations & { grad: Tensor; lossStats: Tensor } {
     const a = this.forward(input.x, training, c.fromLogits, training ? c.step : undefined, input.rows);
     const prediction = a.acts[a.acts.length - 1]!;
     const y = target.y;
-    const out = this.backend.loss(c.loss, prediction, y, { fromLogits: c.fromLogits, accuracy: c.accuracy, accumulateInto: stats, ...(target.rows ? { targetRows: target.rows } : {}) });
+    const out = this.backend.loss(c.loss, prediction, y, {
+      fromLogits: c.fromLogits,
+      accuracy: c.accuracy,
+      accumulateInto: stats,
+      ...(target.rows ? { targetRows: target.rows } : {}),
+      ...(advance ? { advance } : {}),
+    });
     if (metricSums) {
       const fromLogits = c.fromLogits ? (c.loss === 'binaryCrossentropy' ? 'sigmoid' : 'softmax') : undefined;
       this.backend.metrics(prediction, y, metricSums, { ...(fromLogits ? { fromLogits } : {}), sparse: c.loss === 'sparseCategoricalCrossentropy' });
@@ -493,14 +518,16 @@ export class Sequential {
   /** One training step on `rows` samples taken from the data set at its cursor. */
   private recordTrainStep(c: Compiled, data: DeviceData, rows: number, stats: Tensor): Plan {
     const b = this.backend;
+    // The step's bookkeeping: the cursor, and the step count (with the scheduled rate) where anything reads it,
+    // in the loss's dispatch. Dropout draws its masks from the count on both sides of the loss: with it, the
+    // count moves on in a dispatch of its own after the backward pass.
+    const schedule = c.schedule && { rate: c.rate, schedule: c.schedule };
+    const stepInLoss = c.advancesStep && !this.built.some((l) => l.usesStep);
     return b.record(() => {
-      const a = this.scoreBatch(c, data, rows, stats, true);
+      const a = this.scoreBatch(c, data, rows, stats, true, stepInLoss ? { step: c.step, ...(schedule ? { schedule } : {}) } : {});
       this.backward(a, a.grad, c);
       this.regularize(c, stats, rows, true);
-      // The step's bookkeeping, one dispatch: the cursor, and the step count (with the scheduled rate) where anything reads it.
-      const cursor = { cursor: data.cursor, rows };
-      if (c.advancesStep) b.advanceStep(c.step, c.schedule && { rate: c.rate, schedule: c.schedule }, cursor);
-      else b.advanceCursor(data.cursor, rows);
+      if (c.advancesStep && !stepInLoss) b.advanceStep(c.step, schedule);
       // One update over the whole parameter store (per page, for models larger than one tensor).
       this.store.values.pages.forEach((page, i) => applyUpdate(b, c.optimizer, page, c.grads.pages[i]!, c.state[i]!, c.step, c.rate));
     });
@@ -519,7 +546,7 @@ export class Sequential {
       x: b.zeros([batchSize, this.inputSize]),
       y: b.zeros([batchSize, c.loss === 'sparseCategoricalCrossentropy' ? 1 : this.outputSize]),
       order: b.zeros([batchSize]),
-      cursor: b.zeros([1]),
+      cursor: c.cursor,
       rows: batchSize,
       ...(c.extraMetrics.length > 0 ? { metrics: b.zeros([METRIC_SUMS]) } : {}),
     };
@@ -527,7 +554,7 @@ export class Sequential {
     const plan = this.recordTrainStep(c, data, batchSize, stats);
     const count = plan.commands;
     plan.dispose();
-    for (const t of [...Sequential.tensorsOf(data), stats]) t.dispose();
+    for (const t of [...Sequential.tensorsOf(data).filter((t) => t !== c.cursor), stats]) t.dispose();
     return count;
   }
 
@@ -589,13 +616,14 @@ export class Sequential {
     if (x.cols !== this.inputSize) throw new Error(`${op}: x has ${x.cols} values per sample, but ${first} expects ${want}`);
   }
 
-  private upload(x: Matrix, y: Matrix, metrics: boolean): DeviceData {
+  /** The data resident on the backend; `cursor`: the model's training cursor (part of its step state), else a new one. */
+  private upload(x: Matrix, y: Matrix, metrics: boolean, cursor?: Tensor): DeviceData {
     const b = this.backend;
     return {
       x: b.tensor(x.values, [x.rows, x.cols]),
       y: b.tensor(y.values, [y.rows, y.cols]),
       order: b.tensor(identity(x.rows), [x.rows]),
-      cursor: b.zeros([1]),
+      cursor: cursor ?? b.zeros([1]),
       rows: x.rows,
       ...(metrics ? { metrics: b.zeros([METRIC_SUMS]) } : {}),
     };
@@ -681,8 +709,9 @@ export class Sequential {
     this.stopTraining = false;
     try {
       const withMetrics = c.extraMetrics.length > 0;
-      const train = this.upload(trainX, trainY, withMetrics);
-      owned.push(...Sequential.tensorsOf(train));
+      const train = this.upload(trainX, trainY, withMetrics, c.cursor);
+      // The cursor is the model's (a view of its step state): it outlives the fit.
+      owned.push(...Sequential.tensorsOf(train).filter((t) => t !== c.cursor));
       const trainStats = keep(b.zeros([2]));
       // A backend that tunes its kernels times this fit's products first (once per shape bucket), never inside the epochs.
       await b.tuneFor?.(() => {
@@ -1138,8 +1167,7 @@ export class Sequential {
       s.slot1?.dispose();
       s.slot2?.dispose();
     }
-    this.compiled.step.dispose();
-    this.compiled.rate.dispose();
+    this.compiled.stepState.dispose();
     this.compiled = undefined;
   }
 

@@ -118,11 +118,11 @@ describe('convolutional networks', () => {
       return m.dispatchesPerStep(8);
     };
     // The 784-128-10 MLP: 2 forward matmuls (the first reads its batch in place
-    // from the data set: no gather); the loss (its targets read in place too);
-    // dW with db and dX of the top layer, dW with db of the first; the step
-    // count with the cursor; one Adam update.
+    // from the data set: no gather); the loss (its targets read in place too),
+    // which also moves the cursor and the step count on; dW with db and dX of
+    // the top layer, dW with db of the first; one Adam update.
     const mlp = steps([dense({ units: 128, activation: 'relu', inputShape: [784] }), dense({ units: 10, activation: 'softmax' })]);
-    expect(mlp).toBe(8);
+    expect(mlp).toBe(7);
     // A first layer that does not read its batch in place gets it gathered (samples and targets, one dispatch).
     expect(steps([flatten({ inputShape: [28, 28] }), dense({ units: 128, activation: 'relu' }), dense({ units: 10, activation: 'softmax' })])).toBe(mlp + 1);
     // Extra metrics read a gathered copy of the targets: that gather, and the metrics kernel.
@@ -138,7 +138,8 @@ describe('convolutional networks', () => {
     const b = steps(base());
     // On the cpu backend each op is one step; split reductions add a dispatch on the GPU.
     expect(withExtra(3, flatten())).toBe(b); // a view: no dispatch at all
-    expect(withExtra(3, dropout({ rate: 0.5 }))).toBe(b + 2); // its mask forward and backward
+    // Its mask forward and backward; and its masks read the step count on both sides of the loss, so the count moves on in a dispatch of its own.
+    expect(withExtra(3, dropout({ rate: 0.5 }))).toBe(b + 3);
     expect(withExtra(2, maxPooling2d({ poolSize: 1 }))).toBe(b + 2); // forward, and backward with f′ fused
     expect(withExtra(3, dense({ units: 5, activation: 'relu' }))).toBe(b + 3); // forward; dW and db in one pass; dX
     expect(withExtra(2, conv2d({ filters: 3, kernelSize: 1, activation: 'relu' }))).toBe(b + 3); // forward; dW and db in one pass; dX
@@ -154,10 +155,10 @@ describe('convolutional networks', () => {
     for (const m of [mlp, cnn]) m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
     const [a, c] = [mlp.dispatchesPerStep(32), cnn.dispatchesPerStep(32)];
     console.log(`dispatches per training step on ${gpu.adapterName}, batch 32: MLP 784-128-10 ${a}; CNN conv16-pool-conv32-pool-flatten-128-10 ${c}`);
-    expect(a).toBe(8);
-    // The CNN's 23 on the cpu, plus at most one per filter gradient whose reduction is split.
-    expect(c).toBeGreaterThanOrEqual(20);
-    expect(c).toBeLessThanOrEqual(22);
+    expect(a).toBe(7);
+    // 20 on llvmpipe, give or take one for a filter gradient whose reduction is split (or not) on another adapter.
+    expect(c).toBeGreaterThanOrEqual(19);
+    expect(c).toBeLessThanOrEqual(21);
     mlp.dispose();
     cnn.dispose();
   });

@@ -5,8 +5,8 @@
 // CPU twin against the two-op form it replaces (gatherRows, then the op).
 import { afterAll, describe, expect } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
-import type { Backend, BatchRows, LossName, MatmulOptions } from '../../src/backend/backend.js';
-import { LOSSES } from '../../src/backend/backend.js';
+import type { Backend, BatchRows, LearningRateSchedule, LossName, MatmulOptions } from '../../src/backend/backend.js';
+import { LOSSES, VIEW_ALIGNMENT } from '../../src/backend/backend.js';
 import type { Tensor } from '../../src/tensor.js';
 import { Random } from '../../src/random.js';
 import { ErrorReport } from '../helpers/compare.js';
@@ -179,3 +179,61 @@ describe('losses reading targets as rows of a data set', () => {
     }
   }
 });
+
+describe("the step's bookkeeping in the loss's dispatch", () => {
+  // A model's step state: [cursor | step | rate, base rate], each a view at an aligned offset of one buffer.
+  const SCHEDULES: (LearningRateSchedule | undefined)[] = [
+    undefined,
+    { kind: 'exponentialDecay', initialLearningRate: 0.5, decaySteps: 2, decayRate: 0.5, staircase: false },
+    { kind: 'piecewiseConstant', boundaries: [1, 3], values: [0.1, 0.01, 0.001] },
+  ];
+  for (const schedule of SCHEDULES) {
+    gpuIt(`cursor, step${schedule ? ` and ${schedule.kind} rate` : ''} move on with the loss, in its one dispatch, over 4 replays`, async (gpu) => {
+      const [total, rows, cols] = [40, 8, 3];
+      const rng = new Random(21);
+      const targets = Float32Array.from({ length: total }, () => rng.int(cols));
+      const pred = rng.fill(rows * cols, -2, 2);
+      const perm = permutation(total, rng);
+      const run = async (b: Backend) => {
+        const values = new Float32Array(3 * VIEW_ALIGNMENT);
+        values.set([0.5, 0.5], 2 * VIEW_ALIGNMENT);
+        const state = b.tensor(values, [values.length]);
+        const [cursor, step, rate] = [b.view(state, [1], 0), b.view(state, [1], VIEW_ALIGNMENT), b.view(state, [2], 2 * VIEW_ALIGNMENT)];
+        const [p, t, totals, indices] = [b.tensor(pred, [rows, cols]), b.tensor(targets, [total, 1]), b.zeros([2]), b.tensor(perm, [total])];
+        const plan = b.record(() => {
+          b.loss('sparseCategoricalCrossentropy', p, t, {
+            fromLogits: true,
+            accumulateInto: totals,
+            targetRows: { indices, cursor, rows },
+            advance: { cursor, rows, step, ...(schedule ? { schedule: { rate, schedule } } : {}) },
+          });
+        });
+        for (let i = 0; i < 4; i++) b.replay(plan);
+        const out = { commands: plan.commands, cursor: (await cursor.data())[0], step: (await step.data())[0], rate: Array.from(await rate.data()), totals: await totals.data() };
+        plan.dispose();
+        return out;
+      };
+      const want = await run(cpu);
+      const got = await run(gpu);
+      expect(got.commands).toBe(1);
+      expect([got.cursor, got.step]).toEqual([32, 4]);
+      expect([want.cursor, want.step]).toEqual([32, 4]);
+      report.check(`loss + bookkeeping: rate after 4 steps${schedule ? ` (${schedule.kind})` : ''}`, '4 replays', Float32Array.from(got.rate), Float32Array.from(want.rate), { atol: 0, rtol: 1e-6 });
+      // Each replay scored the next batch: the sums over 4 batches of the permutation.
+      report.check('loss + bookkeeping: sums over 4 batches', '4 replays', got.totals, want.totals, { atol: 1e-4, rtol: 1e-5 });
+      if (schedule?.kind === 'piecewiseConstant') expect(want.rate[0]).toBeCloseTo(0.01, 6); // the rate for step 4: 3 taken, past boundary 1, not past 3
+    });
+  }
+
+  gpuIt('cursor and step in different buffers: the bookkeeping takes a dispatch of its own, with the same result', async (gpu) => {
+    const [p, t, totals, cursor, step] = [gpu.tensor([0.2, 0.8], [1, 2]), gpu.tensor([0, 1], [1, 2]), gpu.zeros([2]), gpu.zeros([1]), gpu.zeros([1])];
+    const plan = gpu.record(() => void gpu.loss('categoricalCrossentropy', p, t, { accumulateInto: totals, advance: { cursor, rows: 1, step } }));
+    expect(plan.commands).toBe(2);
+    gpu.replay(plan);
+    gpu.replay(plan);
+    expect([(await cursor.data())[0], (await step.data())[0]]).toEqual([2, 2]);
+    plan.dispose();
+    expect(() => gpu.loss('categoricalCrossentropy', p, t, { advance: { cursor, rows: 1 } })).toThrow(/^loss: advance needs accumulateInto/);
+  });
+});
+

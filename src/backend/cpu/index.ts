@@ -5,6 +5,7 @@ import { Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
   PreparedWork,
+  StepAdvance,
   ActivationName,
   AdamOptions,
   Backend,
@@ -35,6 +36,8 @@ import {
   checkTensorBytes,
   checkGather,
   checkSameRows,
+  checkStepAdvance,
+  checkLossAdvance,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -231,13 +234,17 @@ export class CpuBackend implements Backend {
     const [pv, tv] = [this.own(prediction, 'loss'), this.own(target, 'loss')];
     const targetRows = options.targetRows && this.batchRows(options.targetRows, target.shape[1]!, 'loss');
     const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
+    checkLossAdvance(options);
+    const advance = options.advance && this.stepAdvance(options.advance);
     const grad = this.make(new Float32Array(rows * cols), prediction.shape);
     const stats = this.make(new Float32Array(rows * 2), [rows, 2]);
+    // One op, as one dispatch on the GPU: the step's bookkeeping comes after every row is scored.
     this.exec(() => {
       const r = loss(name, pv, targetRows ? targetRows(tv) : tv, args);
       grad.values.set(r.grad);
       stats.values.set(r.stats);
       if (totals) columnSums(r.stats, rows, 2).forEach((v, i) => (totals[i]! += v));
+      advance?.();
     });
     return { grad, stats };
   }
@@ -396,10 +403,23 @@ export class CpuBackend implements Backend {
     return [xb, yb];
   }
 
+  /** advanceStep's work (or advanceCursor's, without a step), to run inside another op. */
+  private stepAdvance(a: StepAdvance): () => void {
+    checkStepAdvance('loss', a);
+    const cursor = this.own(a.cursor, 'loss advance');
+    const step = a.step && this.own(a.step, 'loss advance');
+    const s = a.schedule && { rate: this.own(a.schedule.rate, 'loss advance'), schedule: a.schedule.schedule };
+    return () => {
+      advanceCursor(cursor, a.rows);
+      if (step) optimizer.advanceStep(step, s);
+    };
+  }
+
   /** The rows of a data set a batch reads, taken when the op runs (the cursor is read then, as on the GPU). */
   private batchRows(r: BatchRows, cols: number, op: string): (data: Float32Array) => Float32Array {
     const [iv, cv] = [this.own(r.indices, op), this.own(r.cursor, op)];
-    return (data) => gatherRows(data, iv, cv[0]!, r.rows, cols);
+    const behind = r.behind ?? 0;
+    return (data) => gatherRows(data, iv, cv[0]! - behind, r.rows, cols);
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {

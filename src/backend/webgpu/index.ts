@@ -5,6 +5,7 @@ import { formatShape, Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
   PreparedWork,
+  StepAdvance,
   ActivationName,
   AdamOptions,
   Backend,
@@ -34,6 +35,7 @@ import {
   checkDropout,
   checkGather,
   checkSameRows,
+  checkLossAdvance,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -550,7 +552,7 @@ export class WebGpuBackend implements Backend {
     const forwardOutput = options.derivativeOf ? this.own(options.derivativeOf.output, 'matmul') : undefined;
     const c = options.out ? this.own(options.out, 'matmul') : this.allocate([M, N], 'matmul');
     const sums = options.columnSumsInto ? this.own(options.columnSumsInto, 'matmul') : undefined;
-    const batch = options.rowsOfA && this.batchRows(options.rowsOfA, 'matmul');
+    const batch = options.rowsOfA && this.batchRows(options.rowsOfA, a, 'matmul');
     if (N === 0) return c;
     if (M === 0 && !sums) return c;
     const form: GemmForm = options.transposeA ? 'tn' : options.transposeB ? 'nt' : 'nn';
@@ -567,7 +569,7 @@ export class WebGpuBackend implements Backend {
     const rows = sums ? M + 1 : M;
     const register = registerFits(M, N, K, options);
     const bindings = { 0: ga, 1: gb, 2: bias ?? forwardOutput, 3: c, 5: sums, ...batch?.bindings };
-    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, bindings, [['u32', batch?.total ?? 0], ['u32', a.shape[0]!]]);
+    this.gemm(SHADERS.matmul, { M: rows, N, K, form, kernel, split: false, register, tunable, edgeFree: true }, constants, bindings, (batch?.at ?? [0, 0, 0, 0]).map((v) => ['u32', v] as const));
     return c;
   }
 
@@ -798,8 +800,12 @@ export class WebGpuBackend implements Backend {
     const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto, options.targetRows);
     const gp = this.own(prediction, 'loss');
     const gt = this.own(target, 'loss');
-    const batch = options.targetRows && this.batchRows(options.targetRows, 'loss');
+    const batch = options.targetRows && this.batchRows(options.targetRows, target, 'loss');
     const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
+    const advance = options.advance;
+    if (advance) checkLossAdvance(options);
+    // The bookkeeping rides in this dispatch when its state is one buffer (and the cursor the one the targets are read at).
+    const state = advance && rows * cols > 0 ? this.stepState(advance, options.targetRows) : undefined;
     const grad = this.allocate(prediction.shape, 'loss');
     const stats = this.allocate([rows, 2], 'loss');
     if (rows * cols > 0) {
@@ -814,13 +820,44 @@ export class WebGpuBackend implements Backend {
         ACCURACY: ACCURACY_CODE[options.accuracy ?? defaultAccuracy(name, cols)],
         REDUCE: !!totals,
         BATCH_ROWS: !!batch,
+        ADVANCE: !!state,
+        ADVANCE_STEP: state?.stepAt !== undefined,
+        SCHEDULE: scheduleCode(state && advance?.schedule?.schedule),
         WG: wg,
       };
-      const uniform = uniformData([['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride], ['u32', batch?.total ?? 0], ['u32', target.shape[0]!]]);
-      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals, ...batch?.bindings };
+      const at = batch?.at ?? [0, 0, 0, 0];
+      const uniform = uniformData([
+        ['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride],
+        ['u32', at[0]], ['u32', at[1]], ['u32', state?.cursorAt ?? at[2]], ['u32', at[3]],
+        ['u32', state?.stepAt ?? 0], ['u32', state?.rateAt ?? 0], ['u32', 0], ['u32', 0],
+        ...scheduleFields(advance?.schedule?.schedule),
+      ]);
+      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals, ...batch?.bindings, ...(state ? { 9: state.span } : {}) };
       this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
     }
+    if (advance && !state) {
+      if (advance.step) this.advanceStep(advance.step, advance.schedule, { cursor: advance.cursor, rows: advance.rows });
+      else this.advanceCursor(advance.cursor, advance.rows);
+    }
     return { grad, stats };
+  }
+
+  /**
+   * The cursor, step and rate of a StepAdvance as one binding, when they are
+   * views of one buffer (a model keeps them so), with each one's element
+   * index in it; undefined when they are not, or when the targets are read at
+   * another cursor.
+   */
+  private stepState(a: StepAdvance, rows: BatchRows | undefined): { span: GpuTensor; cursorAt: number; stepAt?: number; rateAt?: number } | undefined {
+    if (rows && rows.cursor !== a.cursor) return undefined;
+    const [cursor, step, rate] = [a.cursor, a.step, a.schedule?.rate].map((t) => t && this.own(t, 'loss advance'));
+    const parts = [cursor!, step, rate].filter((t): t is GpuTensor => t !== undefined);
+    if (parts.some((t) => t.buffer !== cursor!.buffer)) return undefined;
+    const start = Math.min(...parts.map((t) => t.offset));
+    const end = Math.max(...parts.map((t) => t.offset + t.bindingSize));
+    const span = new GpuTensor(this, [(end - start) / 4], cursor!.buffer, start, false);
+    const at = (t: GpuTensor | undefined) => t && (t.offset - start) / 4;
+    return { span, cursorAt: at(cursor)!, ...(step ? { stepAt: at(step) } : {}), ...(rate ? { rateAt: at(rate) } : {}) };
   }
 
   /** One update over a flat tensor; a learning-rate tensor is read by the kernel at every step. */
@@ -887,7 +924,7 @@ export class WebGpuBackend implements Backend {
     if (schedule) checkScheduleRate('advanceStep', schedule);
     if (cursor) checkCursor('advanceStep', cursor.cursor);
     const bindings = { 4: this.own(step, 'advanceStep'), 6: schedule && this.own(schedule.rate, 'advanceStep'), 7: cursor && this.own(cursor.cursor, 'advanceStep') };
-    const code = !schedule ? 0 : schedule.schedule.kind === 'exponentialDecay' ? 1 : 2;
+    const code = scheduleCode(schedule?.schedule);
     const uniform = optimizerUniforms({ ...(schedule ? { schedule: schedule.schedule } : {}), cursorRows: cursor?.rows ?? 0 });
     this.run(SHADERS.optimizer, 'advance_step', { SCHEDULE: code, CURSOR: !!cursor }, bindings, uniform, [1]);
   }
@@ -923,9 +960,9 @@ export class WebGpuBackend implements Backend {
     return outs;
   }
 
-  /** The bindings and permutation length of lib/batch-rows.wgsl, shared by every kernel that reads a batch in place. */
-  private batchRows(r: BatchRows, op: string): { bindings: { 8: GpuTensor; 9: GpuTensor }; total: number } {
-    return { bindings: { 8: this.own(r.indices, op), 9: this.own(r.cursor, op) }, total: r.indices.size };
+  /** The bindings and BatchAt fields of lib/batch-rows.wgsl, shared by every kernel that reads a batch of `data` in place. */
+  private batchRows(r: BatchRows, data: Tensor, op: string): { bindings: { 8: GpuTensor; 9: GpuTensor }; at: [number, number, number, number] } {
+    return { bindings: { 8: this.own(r.indices, op), 9: this.own(r.cursor, op) }, at: [r.indices.size, data.shape[0]!, 0, r.behind ?? 0] };
   }
 
   advanceCursor(cursor: Tensor, rows: number): void {
@@ -1024,11 +1061,6 @@ interface OptimizerUniforms {
 
 /** The Hyper block of optimizer.wgsl, field by field (a piecewise schedule's boundaries and values at the end). */
 function optimizerUniforms(h: OptimizerUniforms): ArrayBuffer {
-  const s = h.schedule;
-  const exp = s?.kind === 'exponentialDecay' ? s : undefined;
-  const pieces = s?.kind === 'piecewiseConstant' ? s : undefined;
-  const boundaries = Array.from({ length: 8 }, (_, i) => pieces?.boundaries[i] ?? 0);
-  const values = Array.from({ length: 12 }, (_, i) => pieces?.values[i] ?? 0);
   return uniformData([
     ['u32', h.n ?? 0],
     ['u32', h.stride ?? 0],
@@ -1039,16 +1071,30 @@ function optimizerUniforms(h: OptimizerUniforms): ArrayBuffer {
     ['f32', h.epsilon ?? 0],
     ['f32', h.weightDecay ?? 0],
     ['f32', h.rho ?? 0],
+    ['u32', h.cursorRows ?? 0],
+    ['u32', 0],
+    ['u32', 0],
+    ...scheduleFields(h.schedule),
+  ]);
+}
+
+/** lib/schedule.wgsl's SCHEDULE code. */
+function scheduleCode(s: LearningRateSchedule | undefined): number {
+  return !s ? 0 : s.kind === 'exponentialDecay' ? 1 : 2;
+}
+
+/** The Schedule block of lib/schedule.wgsl, field by field (16-byte aligned where it starts). */
+function scheduleFields(s: LearningRateSchedule | undefined): ReadonlyArray<readonly ['u32' | 'f32', number]> {
+  const exp = s?.kind === 'exponentialDecay' ? s : undefined;
+  const pieces = s?.kind === 'piecewiseConstant' ? s : undefined;
+  return [
     ['f32', exp?.decaySteps ?? 1],
     ['f32', exp?.decayRate ?? 1],
     ['u32', exp?.staircase ? 1 : 0],
     ['u32', pieces?.boundaries.length ?? 0],
-    ['u32', h.cursorRows ?? 0],
-    ['u32', 0],
-    ['u32', 0],
-    ...boundaries.map((b) => ['f32', b] as const),
-    ...values.map((v) => ['f32', v] as const),
-  ]);
+    ...Array.from({ length: 8 }, (_, i) => ['f32', pieces?.boundaries[i] ?? 0] as const),
+    ...Array.from({ length: 12 }, (_, i) => ['f32', pieces?.values[i] ?? 0] as const),
+  ];
 }
 
 /** ConvGeometry of lib/conv.wgsl, field by field. */

@@ -10,6 +10,7 @@ import libReduce from '../../../shaders/lib/reduce.wgsl?raw';
 import libRng from '../../../shaders/lib/rng.wgsl?raw';
 import libConv from '../../../shaders/lib/conv.wgsl?raw';
 import libBatchRows from '../../../shaders/lib/batch-rows.wgsl?raw';
+import libSchedule from '../../../shaders/lib/schedule.wgsl?raw';
 import gemmCore from '../../../shaders/gemm/core.wgsl?raw';
 import gemmNN from '../../../shaders/gemm/register-nn.wgsl?raw';
 import gemmNT from '../../../shaders/gemm/register-nt.wgsl?raw';
@@ -37,6 +38,7 @@ const LIB = {
   rng: part('lib/rng.wgsl', libRng),
   conv: part('lib/conv.wgsl', libConv),
   batchRows: part('lib/batch-rows.wgsl', libBatchRows),
+  schedule: part('lib/schedule.wgsl', libSchedule),
 };
 const GEMM = {
   core: part('gemm/core.wgsl', gemmCore),
@@ -56,8 +58,8 @@ export const SHADERS = {
   dropout: composeKernel('dropout', [LIB.activation, LIB.rng, part('dropout.wgsl', dropout)]),
   activation: composeKernel('activation', [LIB.activation, part('activation.wgsl', activation)]),
   reduce: composeKernel('reduce', [part('reduce.wgsl', reduce), LIB.reduce]),
-  loss: composeKernel('loss', [LIB.activation, LIB.batchRows, part('loss.wgsl', loss), LIB.reduce]),
-  optimizer: composeKernel('optimizer', [part('optimizer.wgsl', optimizer)]),
+  loss: composeKernel('loss', [LIB.activation, LIB.batchRows, LIB.schedule, part('loss.wgsl', loss), LIB.reduce]),
+  optimizer: composeKernel('optimizer', [LIB.schedule, part('optimizer.wgsl', optimizer)]),
   gather: composeKernel('gather', [part('gather.wgsl', gather)]),
   regularize: composeKernel('regularize', [part('regularize.wgsl', regularize), LIB.reduce]),
   metrics: composeKernel('metrics', [LIB.activation, part('metrics.wgsl', metrics), LIB.reduce]),
