@@ -197,6 +197,13 @@ export interface LossOutputs {
   stats: Tensor;
 }
 
+export interface HeadLossOutputs {
+  /** x·kernel + bias: the head's pre-activation (the loss's prediction). */
+  prediction: Tensor;
+  /** dLoss/dPrediction of the batch-mean loss. */
+  grad: Tensor;
+}
+
 export interface MetricsOptions {
   /** The prediction is a sigmoid's or softmax's pre-activation (the loss took the activation in): apply it first. */
   fromLogits?: 'sigmoid' | 'softmax';
@@ -350,6 +357,15 @@ export interface Backend {
   columnSums(x: Tensor, options?: ColumnSumsOptions): Tensor;
   /** The loss `name` of a batch: its gradient with respect to the prediction and each sample's loss and accuracy. */
   loss(name: LossName, prediction: Tensor, target: Tensor, options?: LossOptions): LossOutputs;
+  /**
+   * The output layer's product and the loss in one op: prediction = x·kernel
+   * (+ bias), then loss(name, prediction, target, options) with
+   * accumulateInto required. Gives the prediction and dLoss/dPrediction, not
+   * per-row stats. On the GPU a small product (a classifier head) runs in the
+   * loss's own dispatch when kernel and bias lie in one buffer; otherwise as
+   * matmul then loss.
+   */
+  headLoss(name: LossName, x: Tensor, kernel: Tensor, bias: Tensor | undefined, target: Tensor, options: LossOptions): HeadLossOutputs;
   /**
    * Adds a batch's metric sums into `totals`, a [5] tensor: Σ per-sample mean
    * squared error, Σ mean absolute error, true positives, predicted positives,

@@ -448,6 +448,13 @@ export function checkStepAdvance(op: string, a: StepAdvance): void {
   if (a.schedule) checkScheduleRate(`${op} advance`, a.schedule);
 }
 
+/** headLoss's operands: x [rows, k], kernel [k, n], bias [n]; sums to accumulate into. Returns [rows, k, n]. */
+export function headLossDims(x: Tensor, kernel: Tensor, bias: Tensor | undefined, options: { accumulateInto?: Tensor }): [number, number, number] {
+  const { M, N, K } = matmulDims(x, kernel, bias ? { bias } : {});
+  if (!options.accumulateInto) throw new Error('headLoss: accumulateInto is required (the sums are taken in the same pass)');
+  return [M, K, N];
+}
+
 /** LossOptions.advance: a well-formed step advance, after sums the same single pass makes. */
 export function checkLossAdvance(options: { advance?: StepAdvance; accumulateInto?: Tensor }): void {
   if (!options.advance) return;

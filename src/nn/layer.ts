@@ -11,7 +11,7 @@
 //    *before* its activation (dZ), and a layer asked for its input gradient
 //    returns the *layer below's* dZ, multiplying by that layer's activation
 //    derivative (`derivativeOf`) in its own last kernel: dZ = (dY·Wᵀ) ⊙ f′(Y).
-import type { Backend, BatchRows, DerivativeOf } from '../backend/backend.js';
+import type { Backend, BatchRows, DerivativeOf, LossName, LossOptions } from '../backend/backend.js';
 import type { Shape, Tensor } from '../tensor.js';
 import type { InitializerName } from './initializers.js';
 import type { LayerActivation } from './activations.js';
@@ -98,6 +98,13 @@ export interface BuiltLayer {
   forward(a: ForwardArgs): ForwardResult;
   /** Writes the parameter gradients; returns the layer below's dZ when asked for it. */
   backward(a: BackwardArgs): Tensor | undefined;
+  /**
+   * As the output layer whose pre-activation the loss takes: its forward
+   * product and the loss in one op (Backend.headLoss), giving the
+   * pre-activation and the loss's gradient with respect to it. Layers
+   * without it run forward, then the loss.
+   */
+  forwardScored?(a: ForwardArgs, score: { loss: LossName; target: Tensor; options: LossOptions }): { y: Tensor; grad: Tensor };
 }
 
 export interface Layer {

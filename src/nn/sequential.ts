@@ -12,7 +12,7 @@
 // accuracy sums accumulate on the device and are read back once per epoch;
 // the next epoch is encoded while that readback is under way, and queued
 // after the epoch's callbacks.
-import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, Plan, PreparedWork, StepAdvance } from '../backend/backend.js';
+import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, LossOptions, Plan, PreparedWork, StepAdvance } from '../backend/backend.js';
 import { DeviceLostError, VIEW_ALIGNMENT } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
@@ -381,10 +381,10 @@ export class Sequential {
   // ---- the ops of one step ---------------------------------------------------------------
 
   /** Every layer's output for x [batch, ...inputShape]; with `logits`, the head layer leaves out its activation. */
-  private forward(x: Tensor, training: boolean, logits: boolean, step: Tensor | undefined, rows?: BatchRows): Activations {
+  private forward(x: Tensor, training: boolean, logits: boolean, step: Tensor | undefined, rows?: BatchRows, layers = this.built.length): Activations {
     const acts = [x];
     const saved: Tensor[][] = [];
-    this.built.forEach((layer, i) => {
+    this.built.slice(0, layers).forEach((layer, i) => {
       const batch = i === 0 && rows ? { rows } : {};
       const r = layer.forward({ backend: this.backend, x: acts[i]!, ...batch, params: this.store.of(i), training, logits: logits && i === this.head, step });
       acts.push(r.y);
@@ -487,23 +487,40 @@ export class Sequential {
     training: boolean,
     metricSums?: Tensor,
     advance?: StepAdvance,
-  ): Activations & { grad: Tensor; lossStats: Tensor } {
-    const a = this.forward(input.x, training, c.fromLogits, training ? c.step : undefined, input.rows);
-    const prediction = a.acts[a.acts.length - 1]!;
+  ): Activations & { grad: Tensor; lossStats?: Tensor } {
     const y = target.y;
-    const out = this.backend.loss(c.loss, prediction, y, {
+    const options: LossOptions = {
       fromLogits: c.fromLogits,
       accuracy: c.accuracy,
       accumulateInto: stats,
       ...(target.rows ? { targetRows: target.rows } : {}),
       ...(advance ? { advance } : {}),
-    });
+    };
+    // The output layer and the loss in one op where the layer can (dense) and the loss takes its
+    // pre-activation; not for a first layer reading its batch in place (its product takes the rows).
+    const n = this.built.length;
+    const head = this.built[n - 1]!;
+    const scoredHead = this.head === n - 1 && head.forwardScored && (c.fromLogits || head.activation === 'linear') && !(n === 1 && input.rows);
+    const step = training ? c.step : undefined;
+    let a: Activations;
+    let out: { grad: Tensor; stats?: Tensor };
+    if (scoredHead) {
+      a = this.forward(input.x, training, c.fromLogits, step, input.rows, n - 1);
+      const scored = head.forwardScored!({ backend: this.backend, x: a.acts[n - 1]!, params: this.store.of(n - 1), training, logits: true, step }, { loss: c.loss, target: y, options });
+      a.acts.push(scored.y);
+      a.saved.push([]);
+      out = { grad: scored.grad };
+    } else {
+      a = this.forward(input.x, training, c.fromLogits, step, input.rows);
+      out = this.backend.loss(c.loss, a.acts[n]!, y, options);
+    }
+    const prediction = a.acts[n]!;
     if (metricSums) {
       const fromLogits = c.fromLogits ? (c.loss === 'binaryCrossentropy' ? 'sigmoid' : 'softmax') : undefined;
       this.backend.metrics(prediction, y, metricSums, { ...(fromLogits ? { fromLogits } : {}), sparse: c.loss === 'sparseCategoricalCrossentropy' });
     }
     if (!training) this.regularize(c, stats, prediction.shape[0]!, false);
-    return { ...a, grad: out.grad, lossStats: out.stats };
+    return { ...a, grad: out.grad, ...(out.stats ? { lossStats: out.stats } : {}) };
   }
 
   /** Every regularized parameter's penalty into the loss sum (× the batch's rows), and with `gradient` its gradient into the gradient store. */
@@ -1003,7 +1020,7 @@ export class Sequential {
         const xb = b.tensor(mx.values.subarray(start * mx.cols, end * mx.cols), [end - start, ...this.inputShape]);
         const yb = b.tensor(my.values.subarray(start * my.cols, end * my.cols), [end - start, my.cols]);
         const { acts, saved, grad, lossStats } = this.score(c, { x: xb }, { y: yb }, stats, false, sums);
-        for (const t of [...acts, ...saved.flat(), yb, grad, lossStats]) t.dispose();
+        for (const t of [...acts, ...saved.flat(), yb, grad, ...(lossStats ? [lossStats] : [])]) t.dispose();
       }
       const s = await stats.data();
       const m = sums ? metricsFrom(await sums.data(), mx.rows, c.extraMetrics) : {};

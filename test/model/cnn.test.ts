@@ -117,12 +117,13 @@ describe('convolutional networks', () => {
       m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
       return m.dispatchesPerStep(8);
     };
-    // The 784-128-10 MLP: 2 forward matmuls (the first reads its batch in place
-    // from the data set: no gather); the loss (its targets read in place too),
-    // which also moves the cursor and the step count on; dW with db and dX of
-    // the top layer, dW with db of the first; one Adam update.
+    // The 784-128-10 MLP: the first layer's product (reading its batch in place
+    // from the data set: no gather); the output layer's product with the loss
+    // (its targets read in place too), which also moves the cursor and the step
+    // count on; dW with db and dX of the top layer, dW with db of the first;
+    // one Adam update.
     const mlp = steps([dense({ units: 128, activation: 'relu', inputShape: [784] }), dense({ units: 10, activation: 'softmax' })]);
-    expect(mlp).toBe(7);
+    expect(mlp).toBe(6);
     // A first layer that does not read its batch in place gets it gathered (samples and targets, one dispatch).
     expect(steps([flatten({ inputShape: [28, 28] }), dense({ units: 128, activation: 'relu' }), dense({ units: 10, activation: 'softmax' })])).toBe(mlp + 1);
     // Extra metrics read a gathered copy of the targets: that gather, and the metrics kernel.
@@ -155,10 +156,10 @@ describe('convolutional networks', () => {
     for (const m of [mlp, cnn]) m.compile({ optimizer: 'adam', loss: 'categoricalCrossentropy' });
     const [a, c] = [mlp.dispatchesPerStep(32), cnn.dispatchesPerStep(32)];
     console.log(`dispatches per training step on ${gpu.adapterName}, batch 32: MLP 784-128-10 ${a}; CNN conv16-pool-conv32-pool-flatten-128-10 ${c}`);
-    expect(a).toBe(7);
-    // 20 on llvmpipe, give or take one for a filter gradient whose reduction is split (or not) on another adapter.
-    expect(c).toBeGreaterThanOrEqual(19);
-    expect(c).toBeLessThanOrEqual(21);
+    expect(a).toBe(6);
+    // 19 on llvmpipe, give or take one for a filter gradient whose reduction is split (or not) on another adapter.
+    expect(c).toBeGreaterThanOrEqual(18);
+    expect(c).toBeLessThanOrEqual(20);
     mlp.dispose();
     cnn.dispose();
   });

@@ -4,6 +4,7 @@
 import { Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
+  HeadLossOutputs,
   PreparedWork,
   StepAdvance,
   ActivationName,
@@ -38,6 +39,7 @@ import {
   checkSameRows,
   checkStepAdvance,
   checkLossAdvance,
+  headLossDims,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -247,6 +249,33 @@ export class CpuBackend implements Backend {
       advance?.();
     });
     return { grad, stats };
+  }
+
+  headLoss(name: LossName, x: Tensor, kernel: Tensor, bias: Tensor | undefined, target: Tensor, options: LossOptions): HeadLossOutputs {
+    const [rows, K, cols] = headLossDims(x, kernel, bias, options);
+    const [xv, kv] = [this.own(x, 'headLoss'), this.own(kernel, 'headLoss')];
+    const bv = bias && this.own(bias, 'headLoss');
+    const prediction = this.make(new Float32Array(rows * cols), [rows, cols]);
+    // The loss's checks and its work, run after the product in the same op (one dispatch on the GPU).
+    const scored = this.recordingInto(() => this.loss(name, prediction, target, options));
+    this.exec(() => {
+      prediction.values.set(matmul(xv, kv, { M: rows, N: cols, K, bias: bv }));
+      scored.run();
+    });
+    return { prediction, grad: scored.result.grad };
+  }
+
+  /** Records `build`'s ops as one closure to run inside another op, instead of as ops of their own. */
+  private recordingInto<T>(build: () => T): { result: T; run: () => void } {
+    const outer = this.recording;
+    const steps: (() => void)[] = [];
+    this.recording = steps;
+    try {
+      const result = build();
+      return { result, run: () => steps.forEach((s) => s()) };
+    } finally {
+      this.recording = outer;
+    }
   }
 
   conv2d(x: Tensor, kernel: Tensor, options: Conv2dOptions = {}): Tensor {

@@ -4,6 +4,7 @@
 import { formatShape, Tensor, type Shape } from '../../tensor.js';
 import type {
   BatchRows,
+  HeadLossOutputs,
   PreparedWork,
   StepAdvance,
   ActivationName,
@@ -36,6 +37,7 @@ import {
   checkGather,
   checkSameRows,
   checkLossAdvance,
+  headLossDims,
   checkCursor,
   checkLearningRate,
   checkOut,
@@ -95,6 +97,13 @@ function registerFits(M: number, N: number, K: number, o: MatmulOptions): boolea
   if (o.transposeB) return K % 4 === 0;
   return K % 4 === 0 && N % 4 === 0;
 }
+
+/**
+ * The largest product (rows × k × outputs) head-loss.wgsl computes in its one
+ * workgroup: a classifier head's, a few hundred thousand multiply-adds. Past
+ * it the GEMM kernels spread the product over the device.
+ */
+const HEAD_LOSS_FMAS = { software: 1 << 20, hardware: 1 << 24 };
 
 export class GpuTensor extends Tensor {
   constructor(
@@ -797,17 +806,35 @@ export class WebGpuBackend implements Backend {
   }
 
   loss(name: LossName, prediction: Tensor, target: Tensor, options: LossOptions = {}): LossOutputs {
+    const [rows] = lossDims(name, prediction, target, options.accumulateInto, options.targetRows);
+    const stats = this.allocate([rows, 2], 'loss');
+    const grad = this.scoreBatch('loss', name, this.own(prediction, 'loss'), target, options, { 3: stats });
+    return { grad, stats };
+  }
+
+  /**
+   * One dispatch of loss.wgsl or head-loss.wgsl (their shared part is
+   * lib/loss.wgsl): the loss of every row, its gradient, the sums, and the
+   * step's bookkeeping when its state is one buffer (else a dispatch more).
+   * `kernel` holds the entry's own bindings and its four head fields.
+   */
+  private scoreBatch(
+    entry: 'loss' | 'head_loss',
+    name: LossName,
+    prediction: GpuTensor,
+    target: Tensor,
+    options: LossOptions,
+    kernel: { 3: GpuTensor; 6?: GpuTensor; fields?: ReadonlyArray<readonly ['u32', number]> },
+  ): GpuTensor {
     const [rows, cols] = lossDims(name, prediction, target, options.accumulateInto, options.targetRows);
-    const gp = this.own(prediction, 'loss');
-    const gt = this.own(target, 'loss');
-    const batch = options.targetRows && this.batchRows(options.targetRows, target, 'loss');
-    const totals = options.accumulateInto ? this.own(options.accumulateInto, 'loss') : undefined;
+    const gt = this.own(target, entry);
+    const batch = options.targetRows && this.batchRows(options.targetRows, target, entry);
+    const totals = options.accumulateInto ? this.own(options.accumulateInto, entry) : undefined;
     const advance = options.advance;
     if (advance) checkLossAdvance(options);
     // The bookkeeping rides in this dispatch when its state is one buffer (and the cursor the one the targets are read at).
     const state = advance && rows * cols > 0 ? this.stepState(advance, options.targetRows) : undefined;
-    const grad = this.allocate(prediction.shape, 'loss');
-    const stats = this.allocate([rows, 2], 'loss');
+    const grad = this.allocate(prediction.shape, entry);
     if (rows * cols > 0) {
       const perElement = name === 'meanSquaredError' || name === 'binaryCrossentropy';
       const gradScale = perElement ? 1 / (rows * cols) : 1 / rows;
@@ -829,17 +856,45 @@ export class WebGpuBackend implements Backend {
       const uniform = uniformData([
         ['u32', rows], ['u32', cols], ['f32', gradScale], ['u32', stride],
         ['u32', at[0]], ['u32', at[1]], ['u32', state?.cursorAt ?? at[2]], ['u32', at[3]],
-        ['u32', state?.stepAt ?? 0], ['u32', state?.rateAt ?? 0], ['u32', 0], ['u32', 0],
+        ['u32', state?.stepAt ?? 0], ['u32', state?.rateAt ?? 0], ...(kernel.fields ?? [['u32', 0], ['u32', 0], ['u32', 0], ['u32', 0]]),
+        ['u32', 0], ['u32', 0],
         ...scheduleFields(advance?.schedule?.schedule),
       ]);
-      const bindings = { 0: gp, 1: gt, 2: grad, 3: stats, 5: totals, ...batch?.bindings, ...(state ? { 9: state.span } : {}) };
-      this.run(SHADERS.loss, 'loss', constants, bindings, uniform, [groups]);
+      const bindings = { 0: prediction, 1: gt, 2: grad, 3: kernel[3], 5: totals, 6: kernel[6], ...batch?.bindings, ...(state ? { 9: state.span } : {}) };
+      this.run(entry === 'loss' ? SHADERS.loss : SHADERS.headLoss, entry, constants, bindings, uniform, [groups]);
     }
     if (advance && !state) {
       if (advance.step) this.advanceStep(advance.step, advance.schedule, { cursor: advance.cursor, rows: advance.rows });
       else this.advanceCursor(advance.cursor, advance.rows);
     }
-    return { grad, stats };
+    return grad;
+  }
+
+  headLoss(name: LossName, x: Tensor, kernel: Tensor, bias: Tensor | undefined, target: Tensor, options: LossOptions): HeadLossOutputs {
+    const [rows, K, cols] = headLossDims(x, kernel, bias, options);
+    const [gx, gk] = [this.own(x, 'headLoss'), this.own(kernel, 'headLoss')];
+    const gb = bias && this.own(bias, 'headLoss');
+    const weights = this.sameBufferSpan([gk, gb]);
+    const limit = this.isSoftwareAdapter ? HEAD_LOSS_FMAS.software : HEAD_LOSS_FMAS.hardware;
+    // One workgroup does the whole product: only a small one, with W and b in one binding.
+    if (!weights || rows * K * cols > limit || rows * cols === 0) {
+      const prediction = this.matmul(x, kernel, bias ? { bias } : {});
+      return { prediction, grad: this.loss(name, prediction, target, options).grad };
+    }
+    const prediction = this.allocate([rows, cols], 'headLoss');
+    const fields = [['u32', K], ['u32', weights.at[0]!], ['u32', weights.at[1] ?? 0], ['u32', gb ? 1 : 0]] as const;
+    const grad = this.scoreBatch('head_loss', name, prediction, target, options, { 3: gx, 6: weights.span, fields });
+    return { prediction, grad };
+  }
+
+  /** One binding over tensors that are views of one buffer, and each one's element index in it; undefined when they are not. */
+  private sameBufferSpan(tensors: readonly (GpuTensor | undefined)[]): { span: GpuTensor; at: (number | undefined)[] } | undefined {
+    const parts = tensors.filter((t): t is GpuTensor => t !== undefined);
+    if (parts.some((t) => t.buffer !== parts[0]!.buffer)) return undefined;
+    const start = Math.min(...parts.map((t) => t.offset));
+    const end = Math.max(...parts.map((t) => t.offset + t.bindingSize));
+    const span = new GpuTensor(this, [(end - start) / 4], parts[0]!.buffer, start, false);
+    return { span, at: tensors.map((t) => t && (t.offset - start) / 4) };
   }
 
   /**
@@ -850,14 +905,10 @@ export class WebGpuBackend implements Backend {
    */
   private stepState(a: StepAdvance, rows: BatchRows | undefined): { span: GpuTensor; cursorAt: number; stepAt?: number; rateAt?: number } | undefined {
     if (rows && rows.cursor !== a.cursor) return undefined;
-    const [cursor, step, rate] = [a.cursor, a.step, a.schedule?.rate].map((t) => t && this.own(t, 'loss advance'));
-    const parts = [cursor!, step, rate].filter((t): t is GpuTensor => t !== undefined);
-    if (parts.some((t) => t.buffer !== cursor!.buffer)) return undefined;
-    const start = Math.min(...parts.map((t) => t.offset));
-    const end = Math.max(...parts.map((t) => t.offset + t.bindingSize));
-    const span = new GpuTensor(this, [(end - start) / 4], cursor!.buffer, start, false);
-    const at = (t: GpuTensor | undefined) => t && (t.offset - start) / 4;
-    return { span, cursorAt: at(cursor)!, ...(step ? { stepAt: at(step) } : {}), ...(rate ? { rateAt: at(rate) } : {}) };
+    const one = this.sameBufferSpan([a.cursor, a.step, a.schedule?.rate].map((t) => t && this.own(t, 'loss advance')));
+    if (!one) return undefined;
+    const [cursorAt, stepAt, rateAt] = one.at;
+    return { span: one.span, cursorAt: cursorAt!, ...(stepAt !== undefined ? { stepAt } : {}), ...(rateAt !== undefined ? { rateAt } : {}) };
   }
 
   /** One update over a flat tensor; a learning-rate tensor is read by the kernel at every step. */

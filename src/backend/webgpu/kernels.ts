@@ -11,6 +11,8 @@ import libRng from '../../../shaders/lib/rng.wgsl?raw';
 import libConv from '../../../shaders/lib/conv.wgsl?raw';
 import libBatchRows from '../../../shaders/lib/batch-rows.wgsl?raw';
 import libSchedule from '../../../shaders/lib/schedule.wgsl?raw';
+import libLoss from '../../../shaders/lib/loss.wgsl?raw';
+import headLoss from '../../../shaders/head-loss.wgsl?raw';
 import gemmCore from '../../../shaders/gemm/core.wgsl?raw';
 import gemmNN from '../../../shaders/gemm/register-nn.wgsl?raw';
 import gemmNT from '../../../shaders/gemm/register-nt.wgsl?raw';
@@ -39,6 +41,7 @@ const LIB = {
   conv: part('lib/conv.wgsl', libConv),
   batchRows: part('lib/batch-rows.wgsl', libBatchRows),
   schedule: part('lib/schedule.wgsl', libSchedule),
+  loss: part('lib/loss.wgsl', libLoss),
 };
 const GEMM = {
   core: part('gemm/core.wgsl', gemmCore),
@@ -58,7 +61,8 @@ export const SHADERS = {
   dropout: composeKernel('dropout', [LIB.activation, LIB.rng, part('dropout.wgsl', dropout)]),
   activation: composeKernel('activation', [LIB.activation, part('activation.wgsl', activation)]),
   reduce: composeKernel('reduce', [part('reduce.wgsl', reduce), LIB.reduce]),
-  loss: composeKernel('loss', [LIB.activation, LIB.batchRows, LIB.schedule, part('loss.wgsl', loss), LIB.reduce]),
+  loss: composeKernel('loss', [LIB.activation, LIB.batchRows, LIB.schedule, LIB.loss, part('loss.wgsl', loss), LIB.reduce]),
+  headLoss: composeKernel('head_loss', [LIB.activation, LIB.batchRows, LIB.schedule, LIB.loss, part('head-loss.wgsl', headLoss), LIB.reduce]),
   optimizer: composeKernel('optimizer', [LIB.schedule, part('optimizer.wgsl', optimizer)]),
   gather: composeKernel('gather', [part('gather.wgsl', gather)]),
   regularize: composeKernel('regularize', [part('regularize.wgsl', regularize), LIB.reduce]),

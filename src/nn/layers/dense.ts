@@ -91,6 +91,10 @@ export class Dense implements Layer {
         }
         return { y: b.matmul(x, kernel!, { bias, activation, ...batch }) };
       },
+      forwardScored({ backend: b, x, params: [kernel, bias] }, { loss, target, options }) {
+        const { prediction, grad } = b.headLoss(loss, x, kernel!, bias, target, options);
+        return { y: prediction, grad };
+      },
       backward({ backend: b, x, rows, dy, params: [kernel], grads: [dKernel, dBias], needInputGradient, derivativeOf }) {
         // dW = xᵀ·dZ, and in the same pass db = Σ over the batch of dZ.
         b.matmul(x, dy, { transposeA: true, out: dKernel, ...(dBias ? { columnSumsInto: dBias } : {}), ...(rows ? { rowsOfA: rows } : {}) });
