@@ -7,7 +7,8 @@
 // (the batch read through the epoch's permutation → forward → loss →
 // backward → one optimizer update over every parameter, over fixed buffers;
 // a dense first layer and the loss read the batch's rows in place, else one
-// dispatch gathers them), and each epoch writes a shuffled
+// dispatch gathers them; a dense output layer's product runs with the loss,
+// which also advances the step state), and each epoch writes a shuffled
 // permutation, replays the plan for every batch, and submits once. Loss and
 // accuracy sums accumulate on the device and are read back once per epoch;
 // the next epoch is encoded while that readback is under way, and queued
