@@ -361,9 +361,9 @@ export interface Backend {
    * The output layer's product and the loss in one op: prediction = x·kernel
    * (+ bias), then loss(name, prediction, target, options) with
    * accumulateInto required. Gives the prediction and dLoss/dPrediction, not
-   * per-row stats. On the GPU a small product (a classifier head) runs in the
-   * loss's own dispatch when kernel and bias lie in one buffer; otherwise as
-   * matmul then loss.
+   * per-row stats. On the GPU a small product (a classifier head at a
+   * moderate batch) runs in the loss's own dispatch when kernel and bias lie
+   * in one buffer; otherwise as matmul then loss.
    */
   headLoss(name: LossName, x: Tensor, kernel: Tensor, bias: Tensor | undefined, target: Tensor, options: LossOptions): HeadLossOutputs;
   /**
