@@ -5,12 +5,13 @@
 //   results.json, and keeps the job it was given, which the real python3 then
 //   reads with `anchors.py --dry-run` (numpy only) to show the data arrived intact;
 // - one is the real python3 with torch and jax hidden, for `--anchors auto|on`.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, cpSync, existsSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuRequired as requireGpu } from './helpers/required.js';
+import { runBench, type BenchRun } from './helpers/bench.js';
 
 const root = resolve(import.meta.dirname, '..');
 const script = join(root, 'bench/anchors/anchors.py');
@@ -31,23 +32,8 @@ interface BenchJson {
   anchors: { status: string; note?: string; anchors?: { id: string; unavailable?: string; failed?: string }[] };
   ok: boolean;
 }
-interface Run {
-  code: number | null;
-  stdout: string;
-  stderr: string;
-}
-
-function bench(args: string[], env: Record<string, string>): Promise<Run> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), ...args], { cwd: root, env: { ...process.env, ...env } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+type Run = BenchRun;
+const bench = (args: string[], env: Record<string, string>) => runBench(args, env);
 
 // Figures the stand-in prints: each anchor its own, so a ratio names the anchor it came from.
 const CANNED = {

@@ -1,12 +1,13 @@
 // The benchmark harness, run at its smallest (--smoke) so it cannot rot: the
 // table, the JSON, the report and its charts come out, with numbers, and the
 // correctness checks made inside the benchmark hold. Speed is never asserted.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { gpuRequired as requireGpu } from './helpers/required.js';
+import { runBench } from './helpers/bench.js';
 
 const root = resolve(import.meta.dirname, '..');
 
@@ -25,17 +26,7 @@ interface BenchJson {
   ok: boolean;
 }
 
-function bench(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const bench = (args: string[]) => runBench(args);
 
 describe('npm run bench -- --smoke', () => {
   const out = mkdtempSync(join(tmpdir(), 'bench-smoke-'));

@@ -302,6 +302,22 @@ export interface PreparedWork {
   discard(): void;
 }
 
+/** PreparedWork whose release runs `onRelease`; each may be called once, and only one of the two. */
+export function preparedWork(onRelease: () => void): PreparedWork {
+  let state: 'held' | 'released' | 'discarded' = 'held';
+  const settle = (to: 'released' | 'discarded') => {
+    if (state !== 'held') throw new Error(`prepared work was already ${state}`);
+    state = to;
+  };
+  return {
+    release: () => {
+      settle('released');
+      onRelease();
+    },
+    discard: () => settle('discarded'),
+  };
+}
+
 /**
  * The operations the model layer may ask for. The CPU backend is the
  * reference: each op a plain loop. The WebGPU backend runs the WGSL kernel of

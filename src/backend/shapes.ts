@@ -420,13 +420,9 @@ export function checkStep(op: string, step: Tensor): void {
 }
 
 export function checkGather(src: Tensor, indices: Tensor, cursor: Tensor, rows: number): [number, number] {
-  const [, cols] = matrixDims('gatherRows', 'src', src);
+  matrixDims('gatherRows', 'src', src);
   if (src.shape.length !== 2) throw new ShapeError(`gatherRows: src must be a matrix, got ${formatShape(src.shape)}`);
-  if (indices.shape.length !== 1) throw new ShapeError(`gatherRows: indices must be a vector, got ${formatShape(indices.shape)}`);
-  if (cursor.size !== 1) throw new ShapeError(`gatherRows: cursor must hold one value, got ${formatShape(cursor.shape)}`);
-  if (!Number.isInteger(rows) || rows < 1) throw new Error(`gatherRows: rows must be a positive integer, got ${rows}`);
-  if (indices.size > 2 ** 24) throw new Error(`gatherRows: ${indices.size} indices exceed float32's exact integers (2^24)`);
-  return [rows, cols];
+  return checkBatchRows('gatherRows', src, { indices, cursor, rows });
 }
 
 /** [rows, cols] of a batch taken from a data set `src` [total, cols] by `rows` (checkGather's rules). */

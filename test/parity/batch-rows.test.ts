@@ -16,16 +16,6 @@ const cpu = new CpuBackend();
 const report = new ErrorReport('batch rows read in place (webgpu vs cpu)');
 afterAll(() => report.print());
 
-/** A permutation of [0, total) drawn from the seed. */
-function permutation(total: number, rng: Random): Float32Array {
-  const perm = Float32Array.from({ length: total }, (_, i) => i);
-  for (let i = total - 1; i > 0; i--) {
-    const j = rng.int(i + 1);
-    [perm[i], perm[j]] = [perm[j]!, perm[i]!];
-  }
-  return perm;
-}
-
 interface Case {
   total: number;
   cols: number;
@@ -68,7 +58,7 @@ describe('matmul reading A as rows of a data set', () => {
           const rng = new Random(total * 31 + cols + rows + (form.options.transposeA ? 7 : 0));
           const data = rng.fill(total * cols);
           const bValues = rng.fill(form.bShape[0] * form.bShape[1]);
-          const perm = permutation(total, rng);
+          const perm = rng.permutation(total);
           const run = async (be: Backend, product: (a: Tensor, b: Tensor, o: MatmulOptions) => Tensor) => {
             const sums = form.options.transposeA ? be.zeros([N]) : undefined;
             const options: MatmulOptions = { ...form.options, rowsOfA: batchOf(be, perm, cursor, rows), ...(sums ? { columnSumsInto: sums } : {}) };
@@ -116,7 +106,7 @@ describe('matmul reading A as rows of a data set', () => {
     const rng = new Random(11);
     const data = rng.fill(total * cols);
     const w = rng.fill(cols * N);
-    const perm = permutation(total, rng);
+    const perm = rng.permutation(total);
     const epoch = async (b: Backend) => {
       const [x, wt, indices, cursor, seen] = [b.tensor(data, [total, cols]), b.tensor(w, [cols, N]), b.tensor(perm, [total]), b.zeros([1]), b.zeros([total, N])];
       const plans = new Map<number, { plan: ReturnType<Backend['record']>; out: Tensor }>();
@@ -159,7 +149,7 @@ describe('losses reading targets as rows of a data set', () => {
         const tCols = sparse ? 1 : cols;
         const targets = Float32Array.from({ length: total * tCols }, () => (sparse ? rng.int(cols) : name === 'meanSquaredError' ? rng.uniform(-1, 1) : rng.int(2)));
         const pred = fromLogits || name === 'meanSquaredError' ? rng.fill(rows * cols, -3, 3) : rng.fill(rows * cols, 0.05, 0.95);
-        const perm = permutation(total, rng);
+        const perm = rng.permutation(total);
         const run = async (b: Backend) => {
           const totals = b.zeros([2]);
           const out = b.loss(name as LossName, b.tensor(pred, [rows, cols]), b.tensor(targets, [total, tCols]), { fromLogits, accumulateInto: totals, targetRows: batchOf(b, perm, cursor, rows) });
@@ -193,7 +183,7 @@ describe("the step's bookkeeping in the loss's dispatch", () => {
       const rng = new Random(21);
       const targets = Float32Array.from({ length: total }, () => rng.int(cols));
       const pred = rng.fill(rows * cols, -2, 2);
-      const perm = permutation(total, rng);
+      const perm = rng.permutation(total);
       const run = async (b: Backend) => {
         const values = new Float32Array(3 * VIEW_ALIGNMENT);
         values.set([0.5, 0.5], 2 * VIEW_ALIGNMENT);

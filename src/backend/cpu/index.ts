@@ -2,6 +2,7 @@
 // files beside this one, named after the WGSL kernels they mirror). It is the
 // oracle the WebGPU kernels are tested against.
 import { Tensor, type Shape } from '../../tensor.js';
+import { preparedWork } from '../backend.js';
 import type {
   BatchRows,
   HeadLossOutputs,
@@ -482,18 +483,9 @@ export class CpuBackend implements Backend {
   /** The CPU runs a plan's ops when it is replayed: prepared work is replayed at release. */
   prepare(plans: readonly Plan[]): PreparedWork {
     for (const plan of plans) if (!(plan instanceof CpuPlan)) throw new Error('prepare: this plan was recorded by another backend');
-    let state: 'held' | 'released' | 'discarded' = 'held';
-    const settle = (to: 'released' | 'discarded') => {
-      if (state !== 'held') throw new Error(`prepared work was already ${state}`);
-      state = to;
-    };
-    return {
-      release: () => {
-        settle('released');
-        for (const plan of plans) this.replay(plan);
-      },
-      discard: () => settle('discarded'),
-    };
+    return preparedWork(() => {
+      for (const plan of plans) this.replay(plan);
+    });
   }
 
   trim(): void {}

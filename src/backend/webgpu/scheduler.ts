@@ -3,7 +3,7 @@
 // (a readback, a flush) or a write must be ordered after them. Between
 // dispatches in one compute pass, WebGPU makes earlier writes visible to later
 // reads, so consecutive ops need no pass boundaries.
-import { DeviceLostError } from '../backend.js';
+import { DeviceLostError, preparedWork, type PreparedWork } from '../backend.js';
 import type { BufferPool } from './buffers.js';
 import type { PipelineCache } from './pipelines.js';
 
@@ -33,13 +33,6 @@ export interface SchedulerStats {
 }
 
 export { DeviceLostError };
-
-/** Commands encoded ahead into a command buffer of their own (Scheduler.prepare). */
-export interface PreparedCommands {
-  /** Queues them ahead of whatever is recorded next: they go out with the next submission. */
-  release(): void;
-  discard(): void;
-}
 
 /** A WebGPU validation error the device reported for submitted work (a bug, or a limit the adapter has): the message is the device's. */
 export class GpuValidationError extends Error {
@@ -105,7 +98,7 @@ export class Scheduler {
    * nothing submits until release(): work recorded meanwhile goes out without
    * it, and writes made before release land before it runs.
    */
-  prepare(commands: readonly Command[]): PreparedCommands {
+  prepare(commands: readonly Command[]): PreparedWork {
     if (this.capture) throw new Error('prepare: work cannot be prepared while a plan is being recorded');
     this.checkAlive();
     // Encode into a fresh encoder, leaving the pending one as it was.
@@ -125,22 +118,13 @@ export class Scheduler {
       this.pass = outer.pass;
       this.pendingLabels = outer.labels;
     }
-    let state: 'held' | 'released' | 'discarded' = 'held';
-    const settle = (to: 'released' | 'discarded') => {
-      if (state !== 'held') throw new Error(`prepared work was already ${state}`);
-      state = to;
-    };
-    return {
-      release: () => {
-        settle('released');
-        this.checkAlive();
-        if (!prepared) return;
-        // Work recorded before the release runs before it, in the same submission.
-        this.closeEncoder();
-        this.released.push(prepared);
-      },
-      discard: () => settle('discarded'),
-    };
+    return preparedWork(() => {
+      this.checkAlive();
+      if (!prepared) return;
+      // Work recorded before the release runs before it, in the same submission.
+      this.closeEncoder();
+      this.released.push(prepared);
+    });
   }
 
   dispatch(d: Dispatch): void {
