@@ -41,7 +41,7 @@ for (const n of sizes) {
     if (kernel === 'tuned') {
       const tuned = await gpu.tuneMatmul([{ M: n, N: n, K: n }]);
       const [bucket] = tuned.buckets;
-      tunings.push(`${n}: tuned in ${tuned.ms.toFixed(0)} ms, ${bucket.key} -> ${JSON.stringify(bucket.decision)}`);
+      tunings.push(`${n}: tuned in ${tuned.ms.toFixed(0)} ms on the ${tuned.clock === 'gpu' ? "GPU's timestamps" : 'wall clock'}, ${bucket.key} -> ${JSON.stringify(bucket.decision)}`);
     }
     const warm = product(kernel);
     results[name] = await warm.data();

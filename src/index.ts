@@ -31,6 +31,7 @@ export {
   type TuneReport,
   type TunedBucket,
   type TunerStats,
+  type TuningClock,
   type GemmDecision,
 } from './backend/webgpu/index.js';
 export { Random } from './random.js';

@@ -11,6 +11,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import { WebGpuBackend, type TunedBucket } from '../../src/backend/webgpu/index.js';
 import { gemmCandidates, gemmSourceHash, localStorageTuningStore, TUNING_FORMAT } from '../../src/backend/webgpu/autotune.js';
+import { passMilliseconds } from '../../src/backend/webgpu/gpu-timer.js';
 import { tuningFilePath } from '../../src/backend/webgpu/tuning-store-node.js';
 import { sequential, dense } from '../../src/index.js';
 import { Random } from '../../src/random.js';
@@ -72,6 +73,19 @@ describe('GEMM autotuning', () => {
     delete gpu.tuning.gemmTile;
   });
 
+  it("reads a pass's two timestamps as a duration only when they can be one", () => {
+    expect(passMilliseconds(1_000_000n, 3_500_000n)).toBe(2.5);
+    // Dawn's quantized clock: both ends rounded down to 65,536 ns.
+    expect(passMilliseconds(65_536n * 10n, 65_536n * 12n)).toBeCloseTo(0.131072, 9);
+    // Zeros (an adapter that wrote nothing), an empty or a backwards interval: no duration.
+    expect(passMilliseconds(0n, 0n)).toBeUndefined();
+    expect(passMilliseconds(0n, 5_000n)).toBeUndefined();
+    expect(passMilliseconds(7_000n, 7_000n)).toBeUndefined();
+    expect(passMilliseconds(9_000n, 2_000n)).toBeUndefined();
+    // Nanosecond counters past 2^53 (a GPU up for months) still subtract exactly.
+    expect(passMilliseconds(2n ** 60n, 2n ** 60n + 1_234_567n)).toBe(1.234567);
+  });
+
   it('keeps decisions in localStorage in a browser, one entry per adapter, ignoring what it cannot parse', async () => {
     const items = new Map<string, string>();
     const storage = { getItem: (k: string) => items.get(k) ?? null, setItem: (k: string, v: string) => void items.set(k, v) };
@@ -110,6 +124,14 @@ describe('GEMM autotuning', () => {
       expect(b.ms).toBeGreaterThan(0);
       expect(b.ms).toBeLessThanOrEqual(b.ruleMs);
     }
+    // The clock: the pass's timestamps where the device has timestamp-query (tested in the browser, on
+    // SwiftShader: test/e2e/tuning.test.ts); the wall clock where it has not, as llvmpipe.
+    const clock = gpu.adapterFeatures.includes('timestamp-query') ? 'gpu' : 'wall';
+    expect(report1.clock).toBe(clock);
+    expect(report1.buckets.map((b) => b.clock)).toEqual(report1.buckets.map(() => clock));
+    expect(stats.timestampRuns).toBe(clock === 'gpu' ? stats.timingRuns : 0);
+    // On the wall clock, a candidate's time is its wall time.
+    if (clock === 'wall') for (const b of report1.buckets) for (const t of b.timings ?? []) expect(t.ms).toBe(t.wallMs);
     // Asked again: nothing is timed.
     const again = await gpu.tuneMatmul(SHAPES);
     expect(again.timed).toBe(0);

@@ -7,7 +7,12 @@
 //
 // Tuning is asynchronous and happens before a plan is recorded, never inside
 // one: a plan keeps the choices it was recorded with.
+//
+// Where the device has timestamp queries, each run is timed by the GPU's own
+// clock (the pass's beginning and end, gpu-timer.ts); elsewhere by the wall
+// clock from submission to completion, which also counts the submission.
 import { chooseGemm, REGISTER_BLOCKS, type GemmChoice, type GemmDecision, type GemmForm, type GemmKernel, type GemmRequest } from './gemm.js';
+import { GpuPassTimer } from './gpu-timer.js';
 import { SHADERS } from './kernels.js';
 import { TILINGS, type MatmulTiling, type TilingName } from './matmul-tiling.js';
 import type { Constants, KernelSource } from './pipelines.js';
@@ -42,9 +47,14 @@ export interface TunedBucket {
   /** The winner's time, and the rules' own choice's, per product. */
   ms: number;
   ruleMs: number;
-  /** Each distinct candidate timed and its median (after timing on this backend; not persisted). */
-  timings?: { decision: GemmDecision; ms: number }[];
+  /** Which clock `ms` and `ruleMs` were read from: the GPU's timestamps, or the wall clock around each submission. */
+  clock?: TuningClock;
+  /** Each distinct candidate timed: its median by `clock`, and by the wall clock (after timing on this backend; not persisted). */
+  timings?: { decision: GemmDecision; ms: number; wallMs: number }[];
 }
+
+/** 'gpu': the pass's timestamps (timestamp queries); 'wall': submission to completion, as the host sees it. */
+export type TuningClock = 'gpu' | 'wall';
 
 /** What one tuning pass did. */
 export interface TuneReport {
@@ -54,6 +64,8 @@ export interface TuneReport {
   timed: number;
   /** Wall time of the pass, in milliseconds. */
   ms: number;
+  /** The clock this backend times with: the GPU's timestamps where the device has them, else the wall clock. */
+  clock: TuningClock;
 }
 
 /** Where decisions persist between runs. Failures to read or write are not errors: tuning runs again. */
@@ -200,6 +212,8 @@ const UNIFORM = () => GPUBufferUsage.UNIFORM | GPUBufferUsage.COPY_DST;
 export interface TunerStats {
   /** Timing runs submitted (warm-ups included). */
   timingRuns: number;
+  /** Of those, the runs the GPU's timestamps measured (the rest only had the wall clock). */
+  timestampRuns: number;
   /** Buckets timed on this backend. */
   bucketsTimed: number;
   /** Buckets read from the persistent store. */
@@ -212,10 +226,18 @@ export class GemmTuner {
   private readonly buckets = new Map<string, TunedBucket>();
   /** Stores already read into memory. */
   private readonly loaded = new WeakSet<TuningStore>();
-  readonly stats: TunerStats = { timingRuns: 0, bucketsTimed: 0, bucketsLoaded: 0, ms: 0 };
+  readonly stats: TunerStats = { timingRuns: 0, timestampRuns: 0, bucketsTimed: 0, bucketsLoaded: 0, ms: 0 };
   private readonly sourceHash = gemmSourceHash();
+  /** The GPU clock, where the device has timestamp queries (made at the first timing). */
+  private timer: GpuPassTimer | null | undefined;
 
   constructor(private readonly host: TunerHost) {}
+
+  /** The clock timings are read from now: the GPU's where the device has timestamp queries. */
+  get clock(): TuningClock {
+    this.timer ??= GpuPassTimer.for(this.host.device) ?? null;
+    return this.timer ? 'gpu' : 'wall';
+  }
 
   /** The decision for a bucket, if one was made. */
   decision(key: string): GemmDecision | undefined {
@@ -245,7 +267,7 @@ export class GemmTuner {
       const saved = await store.load(this.host.adapterName, this.sourceHash).catch(() => undefined);
       for (const [key, b] of Object.entries(saved ?? {})) {
         if (!this.buckets.has(key) && validBucket(b)) {
-          this.buckets.set(key, { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs });
+          this.buckets.set(key, { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs, ...(b.clock ? { clock: b.clock } : {}) });
           this.stats.bucketsLoaded++;
         }
       }
@@ -264,12 +286,12 @@ export class GemmTuner {
     }
     if (timed > 0 && store) {
       const all: Record<string, TunedBucket> = {};
-      for (const [key, b] of this.buckets) if (Number.isFinite(b.ms)) all[key] = { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs };
+      for (const [key, b] of this.buckets) if (Number.isFinite(b.ms)) all[key] = { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs, ...(b.clock ? { clock: b.clock } : {}) };
       await store.save(this.host.adapterName, this.sourceHash, all).catch(() => undefined);
     }
     const ms = performance.now() - start;
     this.stats.ms += ms;
-    return { buckets: [...byKey.keys()].map((k) => this.buckets.get(k)!), timed, ms };
+    return { buckets: [...byKey.keys()].map((k) => this.buckets.get(k)!), timed, ms, clock: this.clock };
   }
 
   private async tuneOne(key: string, w: GemmWork): Promise<TunedBucket> {
@@ -292,37 +314,44 @@ export class GemmTuner {
     try {
       await device.queue.onSubmittedWorkDone();
       // Every candidate compiled and run once first (a warm-up); the rules' choice sizes the runs.
-      const live: { decision: GemmDecision; run: Dispatches; times: number[]; warm: number }[] = [];
+      const live: { decision: GemmDecision; run: Dispatches; samples: Sample[]; warm: number }[] = [];
       let repeats = 0;
       for (const { decision, choice } of tried) {
         const run = await this.prepare(w, choice, scratch, made);
         if (!run) continue;
-        const warm = await this.timeRun(run, 1);
+        const sample = await this.timeRun(run, 1);
+        const warm = sample.gpu ?? sample.wall;
         if (repeats === 0) repeats = Math.max(1, Math.min(MAX_REPEATS, Math.round(RUN_MS / Math.max(warm, 1e-3))));
-        live.push({ decision, run, times: [warm], warm });
+        live.push({ decision, run, samples: [sample], warm });
       }
       // A product long enough that its warm-up is mostly work: those far behind are dropped already.
       const fastestWarm = Math.min(...live.map((c) => c.warm));
       let timed = live.filter((c, i) => i === 0 || c.warm <= RUN_MS || c.warm <= PRUNE_WARM * fastestWarm);
-      for (const c of timed) c.times = [];
+      for (const c of timed) c.samples = [];
       // Rounds over the candidates in turn, so that a change in the machine's load falls on all of them;
       // after the first, those far behind are dropped.
       // Products of tens of milliseconds vary little from run to run: fewer runs.
       const runs = fastestWarm > LONG_MS ? LONG_RUNS : RUNS;
       for (let r = 0; r < runs; r++) {
-        for (const c of timed) c.times.push((await this.timeRun(c.run, repeats)) / repeats);
+        for (const c of timed) {
+          const { gpu, wall } = await this.timeRun(c.run, repeats);
+          c.samples.push({ ...(gpu !== undefined ? { gpu: gpu / repeats } : {}), wall: wall / repeats });
+        }
         if (r === 0) {
-          const fastest = Math.min(...timed.map((c) => c.times[0]!));
-          timed = timed.filter((c, i) => i === 0 || c.times[0]! <= PRUNE * fastest);
+          const first = (c: (typeof timed)[number]) => c.samples[0]!.gpu ?? c.samples[0]!.wall;
+          const fastest = Math.min(...timed.map(first));
+          timed = timed.filter((c, i) => i === 0 || first(c) <= PRUNE * fastest);
         }
       }
+      // One clock for the whole bucket: the GPU's only if it read every run, so that no two candidates are compared across clocks.
+      const clock: TuningClock = live.every((c) => c.samples.every((t) => t.gpu !== undefined)) ? 'gpu' : 'wall';
       const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
-      const timings = live.map((c) => ({ decision: c.decision, ms: median(c.times) }));
+      const timings = live.map((c) => ({ decision: c.decision, ms: median(c.samples.map((t) => (clock === 'gpu' ? t.gpu! : t.wall))), wallMs: median(c.samples.map((t) => t.wall)) }));
       // The rules' choice (the first) stays unless another is clearly faster.
       const rule = live[0]?.decision === tried[0]!.decision ? timings[0] : undefined;
       const fastest = timings.reduce<(typeof timings)[number] | undefined>((a, t) => (a && a.ms <= t.ms ? a : t), undefined);
       const winner = rule && (!fastest || fastest.ms >= rule.ms * (1 - MARGIN)) ? rule : (fastest ?? { decision: tried[0]!.decision, ms: NaN });
-      return { key, decision: winner.decision, ms: winner.ms, ruleMs: rule?.ms ?? NaN, timings };
+      return { key, decision: winner.decision, ms: winner.ms, ruleMs: rule?.ms ?? NaN, clock, timings };
     } finally {
       for (const b of made) b.destroy();
     }
@@ -366,28 +395,39 @@ export class GemmTuner {
     return passes;
   }
 
-  /** Submits `repeats` copies of the product and waits for the GPU: wall milliseconds. */
-  private async timeRun(run: Dispatches, repeats: number): Promise<number> {
+  /** Submits `repeats` copies of the product in one pass and waits for the GPU: milliseconds by the GPU's clock where it has one, and by the wall clock. */
+  private async timeRun(run: Dispatches, repeats: number): Promise<Sample> {
+    const encode = (pass: GPUComputePassEncoder) => {
+      for (let i = 0; i < repeats; i++) {
+        for (const d of run) {
+          pass.setPipeline(d.pipeline);
+          pass.setBindGroup(0, d.bindGroup!);
+          pass.dispatchWorkgroups(...d.workgroups);
+        }
+      }
+    };
+    this.stats.timingRuns++;
+    if (this.clock === 'gpu') {
+      const { gpuMs, wallMs } = await this.timer!.time(encode);
+      if (gpuMs === undefined) return { wall: wallMs };
+      this.stats.timestampRuns++;
+      return { gpu: gpuMs, wall: wallMs };
+    }
     const { device } = this.host;
     const encoder = device.createCommandEncoder();
     const pass = encoder.beginComputePass();
-    for (let i = 0; i < repeats; i++) {
-      for (const d of run) {
-        pass.setPipeline(d.pipeline);
-        pass.setBindGroup(0, d.bindGroup!);
-        pass.dispatchWorkgroups(...d.workgroups);
-      }
-    }
+    encode(pass);
     pass.end();
     const start = performance.now();
     device.queue.submit([encoder.finish()]);
     await device.queue.onSubmittedWorkDone();
-    this.stats.timingRuns++;
-    return performance.now() - start;
+    return { wall: performance.now() - start };
   }
 }
 
 type Dispatches = { pipeline: GPUComputePipeline; workgroups: [number, number, number]; bindGroup?: GPUBindGroup }[];
+/** One timing: milliseconds by the GPU's timestamps (where read) and by the wall clock. */
+type Sample = { gpu?: number; wall: number };
 
 const KERNELS: readonly GemmKernel[] = ['register', 'tiled', 'naive'];
 
@@ -399,6 +439,8 @@ export function validBucket(b: unknown): b is TunedBucket {
   if (decision.tile !== undefined && !(decision.tile in TILINGS)) return false;
   if (decision.maxBlock !== undefined && !REGISTER_BLOCKS.includes(decision.maxBlock)) return false;
   if (decision.split !== undefined && typeof decision.split !== 'boolean') return false;
+  const { clock } = b as Partial<TunedBucket>;
+  if (clock !== undefined && clock !== 'gpu' && clock !== 'wall') return false;
   return typeof ms === 'number' && typeof ruleMs === 'number';
 }
 

@@ -57,8 +57,12 @@ function describe(adapter: GPUAdapter): { name: string; isSoftware: boolean } {
   return { name, isSoftware };
 }
 
+/** Optional features we open the device with where the adapter has them: timestamp queries time the GEMM tuner's runs on the GPU's clock. */
+const WANTED_FEATURES: readonly GPUFeatureName[] = ['timestamp-query'];
+
 async function openDevice(adapter: GPUAdapter, release: () => void, dawnToggles: string[] = []): Promise<GpuContext> {
-  const device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter) });
+  const requiredFeatures = WANTED_FEATURES.filter((f) => adapter.features.has(f));
+  const device = await adapter.requestDevice({ requiredLimits: requiredLimits(adapter), requiredFeatures });
   const { name, isSoftware } = describe(adapter);
   const ctx: GpuContext = {
     device,

@@ -78,7 +78,7 @@ import { bucketKey, GemmTuner, gemmRequest, tuningStoreFor, type GemmWork, type 
 export { NoAdapterError, type WebGpuDeviceOptions } from './device.js';
 export { BufferLimitError } from './buffers.js';
 export { DeviceLostError, GpuValidationError } from './scheduler.js';
-export type { TuneReport, TunedBucket, TunerStats } from './autotune.js';
+export type { TuneReport, TunedBucket, TunerStats, TuningClock } from './autotune.js';
 export type { GemmDecision } from './gemm.js';
 
 const STORAGE = () => GPUBufferUsage.STORAGE | GPUBufferUsage.COPY_SRC | GPUBufferUsage.COPY_DST;
@@ -325,7 +325,7 @@ export class WebGpuBackend implements Backend {
    * ```
    */
   async tuneFor(build: () => void, options: { force?: boolean } = {}): Promise<TuneReport> {
-    if (!this.autotune && !options.force) return { buckets: [], timed: 0, ms: 0 };
+    if (!this.autotune && !options.force) return { buckets: [], timed: 0, ms: 0, clock: this.tuner.clock };
     const work = this.collect(build);
     return this.tuner.tune(work, tuningStoreFor(this.tuning.tuningCache));
   }

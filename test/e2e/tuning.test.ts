@@ -1,0 +1,57 @@
+// GEMM autotuning on the GPU's own clock, in a real browser (headless
+// Chromium; WebGPU on SwiftShader, whose adapter has timestamp-query, where
+// Node's llvmpipe has not): the device is opened with timestamp queries,
+// every timing run of the tuner reads the pass's timestamps, each
+// candidate's GPU time is a positive share of its wall time and grows with
+// the work, and the tuned products match a plain JavaScript product.
+import type { Page } from 'playwright-core';
+import { describe, expect, it } from 'vitest';
+import type { TuningResult } from './tuning-page/main.js';
+import { useBuiltPage } from './built-page.js';
+
+const built = useBuiltPage('the GEMM tuning browser test', ['test/e2e/tuning-page']);
+
+const tune = (page: Page) => page.evaluate(() => (window as unknown as { steps: { tune(): Promise<TuningResult> } }).steps.tune());
+
+describe('GEMM autotuning in the browser', () => {
+  it("times each candidate by the pass's timestamps where the adapter has timestamp-query", async (ctx) => {
+    const browser = built.ready(ctx);
+    const page = await browser.newPage();
+    const errors: string[] = [];
+    page.on('pageerror', (e) => errors.push(e.message));
+    await page.goto(built.server().url);
+    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
+    const r = await tune(page);
+    await page.close();
+    expect(errors).toEqual([]);
+    for (const b of r.buckets) {
+      console.log(`[tuning e2e] ${r.adapter}, clock ${b.clock}: ${b.key} ${b.ms.toFixed(3)} ms/product; candidates (gpu / wall ms) ` + b.timings.map((t) => `${t.ms.toFixed(3)}/${t.wallMs.toFixed(3)}`).join(', '));
+    }
+    for (const e of r.errors) console.log(`[tuning e2e] tuned ${e.shape} product: max |error| ${e.maxError.toExponential(2)} (largest value ${e.scale.toFixed(1)})`);
+
+    // SwiftShader offers timestamp queries: the device has them and every run was read from them.
+    expect(r.features).toContain('timestamp-query');
+    expect(r.clock).toBe('gpu');
+    expect(r.stats.bucketsTimed).toBe(2);
+    expect(r.stats.timingRuns).toBeGreaterThan(2);
+    expect(r.stats.timestampRuns).toBe(r.stats.timingRuns);
+    expect(r.buckets.map((b) => b.clock)).toEqual(['gpu', 'gpu']);
+    // A pass's duration lies inside the wall time from its submission to its completion.
+    // Both are per product; a quantized timestamp (Chromium rounds them) may add up to ~0.1 ms over the run.
+    for (const b of r.buckets) {
+      expect(b.timings.length).toBeGreaterThan(1);
+      for (const t of b.timings) {
+        expect(t.ms).toBeGreaterThan(0);
+        expect(t.ms).toBeLessThanOrEqual(t.wallMs + 0.1);
+      }
+      // The decision is the rules' choice (timed first) unless another was at least 5% faster.
+      expect(b.ms).toBeLessThanOrEqual(b.timings[0]!.ms);
+      expect(b.ms * 0.95).toBeLessThanOrEqual(Math.min(...b.timings.map((t) => t.ms)));
+    }
+    // The clock measures the work: 128³ is 8× the multiply-adds of 64³.
+    const [small, large] = r.buckets;
+    expect(large!.ms / small!.ms).toBeGreaterThan(2);
+    // Tuned or not, the product is right (fp32 sums of 64–128 terms of magnitude ≤ 1).
+    for (const e of r.errors) expect(e.maxError).toBeLessThan(1e-4 * Math.max(1, e.scale));
+  }, 180_000);
+});
