@@ -3,6 +3,7 @@
 //   matmul(a, b, n, form) → { run, result, dispose }   run() returns once the product is computed
 //   fit(spec) → { epochEnds, loss, accuracy, peakBytes, params }   epochEnds: ms from the start of fit
 //   unsupported(spec) → why this engine cannot train the model, or undefined
+//   profile(spec, steps) → Sequential.profileSteps's StepProfile (ours on WebGPU only; others leave it undefined)
 // where spec is the workload's model description (bench/model.mjs) with its data.
 import { WebGpuBackend, CpuBackend, buildModel, parseLayers, tensor, adam } from '../dist/index.js';
 
@@ -13,6 +14,16 @@ export async function oursEngine(kind) {
   let backend = await open();
   // CPU ops run when recorded; the GPU's complete when the queue drains.
   const finish = (t) => (kind === 'webgpu' ? backend.flush() : t.data());
+
+  /** The model from the workload's description, as every entry point of the library builds it, and its training data. */
+  const buildFor = (spec) => {
+    const { inputShape, hidden, activation, task, loss } = spec;
+    const model = buildModel({ inputShape, hidden: parseLayers(hidden), activation, task, loss }, { backend, seed: spec.seed });
+    model.compile({ optimizer: adam({ learningRate: 0.001 }), loss, metrics: ['accuracy'] });
+    const samples = (set) => [tensor(set.x, [set.rows, ...inputShape]), tensor(set.y, [set.rows, set.y.length / set.rows])];
+    const [x, y] = samples(spec.train);
+    return { model, x, y, samples };
+  };
 
   return {
     id: `ours-${kind}`,
@@ -60,18 +71,30 @@ export async function oursEngine(kind) {
     // Every layer of the library trains on both backends.
     unsupported: () => undefined,
 
+    /**
+     * Where the time of `steps` training steps of spec goes, dispatch by dispatch
+     * (Sequential.profileSteps; the GPU's timestamps where the adapter has them).
+     * WebGPU only: the CPU backend has no dispatches.
+     */
+    profile:
+      kind === 'webgpu'
+        ? async (spec, steps) => {
+            const { model, x, y } = buildFor(spec);
+            try {
+              return await model.profileSteps(x, y, { batchSize: spec.batchSize, steps });
+            } finally {
+              model.dispose();
+            }
+          }
+        : undefined,
+
     async fit(spec) {
       // A fresh device, so that its peak allocation is this workload's alone.
       if (spec.measureMemory && kind === 'webgpu') {
         backend.destroy();
         backend = await open();
       }
-      // The model from the workload's description, as every entry point of the library builds it.
-      const { inputShape, hidden, activation, task, loss } = spec;
-      const model = buildModel({ inputShape, hidden: parseLayers(hidden), activation, task, loss }, { backend, seed: spec.seed });
-      model.compile({ optimizer: adam({ learningRate: 0.001 }), loss, metrics: ['accuracy'] });
-      const samples = (set) => [tensor(set.x, [set.rows, ...inputShape]), tensor(set.y, [set.rows, set.y.length / set.rows])];
-      const [x, y] = samples(spec.train);
+      const { model, x, y, samples } = buildFor(spec);
       const epochEnds = [];
       const start = performance.now();
       const history = await model.fit(x, y, {

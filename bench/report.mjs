@@ -118,12 +118,42 @@ function anchorsText(run) {
   ];
 }
 
+/** Each profiled workload: a title line and rows of kernel, dispatches a step, ms a step, share. */
+function profileCells(run) {
+  return run.results.profiles.map(({ label, engine, profile: p }) => ({
+    title:
+      `${label} · ${engine}: ${p.steps} steps, ${p.dispatchesPerStep} dispatches and ${p.msPerStep.toFixed(3)} ms a step ` +
+      (p.clock === 'gpu' ? "by the GPU's timestamps" : 'by the wall clock around each dispatch submitted alone (an upper bound: it counts each submission)'),
+    header: ['kernel', 'dispatches a step', 'ms a step', 'share'],
+    body: p.kernels.map((k) => [k.kernel, `×${(k.count / p.steps).toFixed(k.count % p.steps ? 2 : 0)}`, (k.ms / p.steps).toFixed(4), `${(100 * k.share).toFixed(1)}%`]),
+  }));
+}
+
+function profilesText(run) {
+  const cells = profileCells(run);
+  if (!cells.length) return [];
+  return ['', "where a training step's time goes (each dispatch timed on its own):", ...cells.flatMap((c) => ['', c.title, ...textGrid(c)])];
+}
+
+function profilesMarkdown(run) {
+  const cells = profileCells(run);
+  if (!cells.length) return '';
+  return `## Where a training step's time goes
+
+Each dispatch of a few training steps run in a compute pass of its own and timed (\`model.profileSteps\`),
+after the timed rows; the model is left as it was. Totals per kernel, per step.
+
+${cells.map((c) => `${c.title}:\n\n${markdownTable(c.header, c.body)}`).join('\n\n')}
+`;
+}
+
 export function textTable(run) {
   const failed = run.results.failed;
   return [
     ...intro(run),
     '',
     ...textGrid(tableCells(run)),
+    ...profilesText(run),
     ...anchorsText(run),
     '',
     `ours÷X: how many times faster webgpu-train (webgpu) is than X in this run (below 1: slower).`,
@@ -143,6 +173,7 @@ export function toJson(run) {
     sizes: run.sizesDescribed,
     rows: run.results.rows,
     checks: run.results.checks,
+    profiles: run.results.profiles,
     anchors: run.anchors,
     ok: run.results.failed.length === 0,
   };
@@ -178,6 +209,7 @@ software adapter are noisy; the ratios are what to compare between runs.
 ${failed.length ? `**Correctness checks failed:**\n\n${failed.map((c) => `- ${c.engine} · ${c.workload}: ${c.what}`).join('\n')}` : `Correctness: all ${run.results.checks.length} checks passed (matmul entries against float64, held-out accuracy, finite losses, parameter counts).`}
 
 ${skipped.length ? `Skipped:\n\n${skipped.join('\n')}\n` : ''}
+${profilesMarkdown(run)}
 ${anchorsMarkdown(run)}
 ## Charts
 

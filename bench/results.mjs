@@ -7,6 +7,8 @@
 export class Results {
   rows = [];
   checks = [];
+  /** Where a training step's time goes: { workload, label, engine, profile } (engine.profile's StepProfile). */
+  profiles = [];
 
   /**
    * @param {string} workload   the --only name it belongs to

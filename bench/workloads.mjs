@@ -237,6 +237,7 @@ export async function mnist(ctx) {
   // sends each epoch before the last one's results are back.
   const row = ctx.results.row('mnist', `${label}: training, fit without callbacks`, 'samples/s', 'higher', { model: 'MNIST 784-128-10' });
   for (const engine of ctx.engines) recordTraining(ctx, row, engine, await trainWallTimed(ctx, engine, 'train', spec, s.warmupEpochs, s.timedEpochs), (x) => x.samplesPerSecond, spec);
+  await profileSteps(ctx, 'mnist', spec, `MNIST MLP 784-128-10, batch ${s.batchSize}`);
 }
 
 /**
@@ -273,6 +274,7 @@ export async function wide(ctx) {
     const r = await trainTimed(ctx, engine, 'train', { ...spec, measureMemory: true }, s.warmupEpochs, s.timedEpochs);
     if (recordTraining(ctx, row, engine, r, (x) => x.samplesPerSecond, spec) && r.peakBytes !== undefined) ctx.peaks.wide = r.peakBytes;
   }
+  await profileSteps(ctx, 'wide', spec, `wide MLP ${model}, batch ${s.batchSize}`);
 }
 
 // ---- 5. the convnet ---------------------------------------------------------------------------
@@ -293,6 +295,25 @@ export async function cnn(ctx) {
     kind: 'cnn',
     probeFirst: true,
   });
+  await profileSteps(ctx, 'cnn', spec, `Keras MNIST convnet, batch ${s.batchSize}`);
+}
+
+// ---- where a step's time goes -----------------------------------------------------------------
+
+/** Steps a profile times: enough to add up, at most as many as the data has whole batches. */
+const PROFILE_STEPS = 20;
+
+/** Each engine that can time its dispatches profiles training steps of spec (kept for the report; not a speed row). */
+async function profileSteps(ctx, workload, spec, label) {
+  for (const engine of ctx.engines) {
+    if (!engine.profile) continue;
+    const steps = Math.min(PROFILE_STEPS, Math.floor(spec.train.rows / spec.batchSize));
+    if (steps < 1) continue;
+    const profile = await engine.profile({ ...spec, seed: 1 }, steps);
+    ctx.results.profiles.push({ workload, label, engine: engine.id, profile });
+    const top = profile.kernels.slice(0, 3).map((k) => `${k.kernel} ${(100 * k.share).toFixed(0)}%`).join(', ');
+    ctx.log(`${label} · ${engine.id}: profiled ${steps} steps, ${profile.dispatchesPerStep} dispatches and ${profile.msPerStep.toFixed(3)} ms a step (${profile.clock} clock): ${top}`);
+  }
 }
 
 // ---- 6. scaling -------------------------------------------------------------------------------

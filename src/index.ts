@@ -36,7 +36,7 @@ export {
 } from './backend/webgpu/index.js';
 export { Random } from './random.js';
 export { tensor } from './host.js';
-export type { Plan, CopyOptions } from './backend/backend.js';
+export type { Plan, CopyOptions, DispatchProfile } from './backend/backend.js';
 export * from './nn/index.js';
 export { mnistSplit, oneHot, MNIST_PIXELS, MNIST_CLASSES, MNIST_SPLIT_SEED, MNIST_TRAIN_SIZE, type DigitSet, type MnistSplit } from './datasets/mnist.js';
 export { toyDataset, TOY_DATASETS, type ToyName, type ToySet, type ToyOptions } from './datasets/toy.js';

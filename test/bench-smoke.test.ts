@@ -6,6 +6,7 @@ import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { StepProfile } from '../src/index.js';
 import { gpuRequired as requireGpu } from './helpers/required.js';
 import { runBench } from './helpers/bench.js';
 
@@ -23,6 +24,7 @@ interface BenchJson {
   engines: { id: string; unavailable?: string }[];
   rows: Row[];
   checks: { workload: string; what: string; engine: string; ok: boolean }[];
+  profiles: { workload: string; engine: string; profile: StepProfile }[];
   ok: boolean;
 }
 
@@ -91,6 +93,25 @@ describe('npm run bench -- --smoke', () => {
       if (speed?.values[engine] === undefined) expect(speed?.skipped[engine], engine).toMatch(/estimated, over --max-seconds/);
     }
     if (running.includes('tfjs-wasm')) expect(speed?.skipped['tfjs-wasm']).toMatch(/wasm backend has no Conv2DBackpropFilter kernel/);
+  });
+
+  it("profiles a training step of each model on the WebGPU engine, kernel by kernel", () => {
+    if (!json.engines.some((e) => e.id === 'ours-webgpu' && !e.unavailable)) return;
+    const profiles = json.profiles;
+    expect(profiles.map((p) => p.workload)).toEqual(['mnist', 'wide', 'cnn']);
+    for (const { engine, profile: p } of profiles) {
+      expect(engine).toBe('ours-webgpu');
+      // The GPU's timestamps where the adapter has them (not llvmpipe: the wall clock).
+      expect(['gpu', 'wall']).toContain(p.clock);
+      expect(p.dispatches).toHaveLength(p.steps * p.dispatchesPerStep);
+      expect(p.kernels.reduce((sum, k) => sum + k.count, 0)).toBe(p.dispatches.length);
+      expect(p.kernels.reduce((sum, k) => sum + k.share, 0)).toBeCloseTo(1, 6);
+      expect(p.msPerStep).toBeGreaterThan(0);
+    }
+    // The MLP's step as the dispatch-count test pins it: its two products and the head's, Adam, the loss.
+    expect(profiles[0]!.profile.kernels.map((k) => k.kernel)).toContain('optimizer.adam');
+    expect(run.stdout).toContain("where a training step's time goes");
+    expect(readFileSync(join(out, 'report.md'), 'utf8')).toContain("## Where a training step's time goes");
   });
 
   it('prints the table with the ratios, and writes the report with its charts', () => {

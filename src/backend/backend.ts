@@ -318,6 +318,43 @@ export function preparedWork(onRelease: () => void): PreparedWork {
   };
 }
 
+/** How long each dispatch of some plans took (Backend.profile). */
+export interface DispatchProfile {
+  /**
+   * 'gpu': each dispatch's pass timed by the GPU's timestamps, all in one
+   * submission (timestamp queries; quantized to ~65 µs by browsers and by
+   * Dawn's default toggles, so read sums, not single small dispatches).
+   * 'wall': each dispatch submitted alone and timed from submission to
+   * completion, which also counts the submission: an upper bound.
+   */
+  clock: 'gpu' | 'wall';
+  /** Every dispatch in order: its kernel (`shader.entry point`) and milliseconds. Copies are not listed. */
+  dispatches: { kernel: string; ms: number }[];
+  /** Per kernel: dispatches, total milliseconds and share of the total, the longest first. */
+  kernels: { kernel: string; count: number; ms: number; share: number }[];
+  /** The dispatches' milliseconds, summed. */
+  ms: number;
+  /** Wall milliseconds of the whole profiled run, submissions and waits included. */
+  wallMs: number;
+  /** Dispatches whose timestamps were no duration (an adapter that wrote none), counted as 0 ms above. */
+  unreadable: number;
+}
+
+/** Per-kernel totals of timed dispatches, the longest first (ties by name). */
+export function kernelTotals(dispatches: readonly { kernel: string; ms: number }[]): DispatchProfile['kernels'] {
+  const totals = new Map<string, { count: number; ms: number }>();
+  for (const d of dispatches) {
+    const t = totals.get(d.kernel) ?? { count: 0, ms: 0 };
+    t.count++;
+    t.ms += d.ms;
+    totals.set(d.kernel, t);
+  }
+  const all = dispatches.reduce((sum, d) => sum + d.ms, 0);
+  return [...totals]
+    .map(([kernel, t]) => ({ kernel, count: t.count, ms: t.ms, share: all > 0 ? t.ms / all : 0 }))
+    .sort((a, b) => b.ms - a.ms || a.kernel.localeCompare(b.kernel));
+}
+
 /**
  * The operations the model layer may ask for. The CPU backend is the
  * reference: each op a plain loop. The WebGPU backend runs the WGSL kernel of
@@ -442,6 +479,13 @@ export interface Backend {
    * is recorded or run for the model. Optional: others have nothing to tune.
    */
   tuneFor?(build: () => void): Promise<unknown>;
+  /**
+   * Backends that can time their dispatches (WebGPU) run these plans once,
+   * in order, after everything asked for so far, each dispatch in a compute
+   * pass of its own, and say how long each took. The plans' work is done for
+   * real. Optional: the CPU twin has no dispatches to time.
+   */
+  profile?(plans: readonly Plan[]): Promise<DispatchProfile>;
   /** Runs a recorded plan once more, in order after everything asked for so far. */
   replay(plan: Plan): void;
   /**

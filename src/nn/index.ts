@@ -34,6 +34,8 @@ export {
   type SequentialOptions,
   type CompileOptions,
   type FitOptions,
+  type ProfileOptions,
+  type StepProfile,
   type EvaluateResult,
   type LayerInfo,
   TrainingOptimizer,

@@ -13,7 +13,7 @@
 // accuracy sums accumulate on the device and are read back once per epoch;
 // the next epoch is encoded while that readback is under way, and queued
 // after the epoch's callbacks.
-import type { AccuracyKind, Backend, BatchRows, DerivativeOf, LearningRateSchedule, LossName, LossOptions, Plan, PreparedWork, StepAdvance } from '../backend/backend.js';
+import type { AccuracyKind, Backend, BatchRows, DerivativeOf, DispatchProfile, LearningRateSchedule, LossName, LossOptions, Plan, PreparedWork, StepAdvance } from '../backend/backend.js';
 import { DeviceLostError, VIEW_ALIGNMENT } from '../backend/backend.js';
 import { CpuBackend } from '../backend/cpu/index.js';
 import { defaultAccuracy, formatBytes, TensorLimitError } from '../backend/shapes.js';
@@ -62,6 +62,22 @@ export interface FitOptions {
   validationData?: readonly [DataInput, DataInput];
   /** One object of callback functions, or (as TensorFlow.js takes them) an array of callback objects such as earlyStopping(). */
   callbacks?: FitCallbacks | readonly CallbackObject[];
+}
+
+export interface ProfileOptions {
+  /** Samples per step, as fit's batchSize. Default 32. */
+  batchSize?: number;
+  /** Training steps timed, each on the next batch of x and y in order. Default 10, or as many whole batches as x holds. */
+  steps?: number;
+}
+
+/** Where the time of training steps goes, dispatch by dispatch (Sequential.profileSteps). */
+export interface StepProfile extends DispatchProfile {
+  steps: number;
+  batchSize: number;
+  dispatchesPerStep: number;
+  /** The dispatches' milliseconds per step. */
+  msPerStep: number;
 }
 
 export interface EvaluateResult {
@@ -574,6 +590,70 @@ export class Sequential {
     plan.dispose();
     for (const t of [...Sequential.tensorsOf(data).filter((t) => t !== c.cursor), stats]) t.dispose();
     return count;
+  }
+
+  /**
+   * Times `steps` training steps on x and y, each dispatch on its own
+   * (Backend.profile: by the GPU's timestamps where the device has them,
+   * else by the wall clock around each dispatch), with the kernels fit would
+   * pick, tuning included. The steps train for real, on batches taken in
+   * order, after one untimed step (drivers may compile a pipeline at its
+   * first dispatch); afterwards the weights, the optimizer's state and the
+   * step count are put back as they were, so profiling leaves the model
+   * unchanged. For
+   * tools and benchmarks: it does not say how fast fit is, only where a
+   * step's time goes.
+   *
+   * @throws Error, one line, on a backend that cannot time dispatches (cpu), or when x has fewer than steps × batchSize samples.
+   * @example
+   * ```ts
+   * const profile = await model.profileSteps(x, y, { batchSize: 128, steps: 20 });
+   * for (const k of profile.kernels) console.log(`${k.kernel}: ${(k.ms / profile.steps).toFixed(3)} ms a step`);
+   * ```
+   */
+  async profileSteps(x: DataInput, y: DataInput, options: ProfileOptions = {}): Promise<StepProfile> {
+    const op = 'profileSteps';
+    this.checkNotFitting(op);
+    const c = this.requireCompiled(op);
+    const b = this.backend;
+    if (!b.profile) throw new Error(`${op}: the ${b.name} backend has no dispatches to time; profile on the webgpu backend`);
+    const batchSize = options.batchSize ?? DEFAULT_BATCH;
+    if (!isPositiveInteger(batchSize)) throw new Error(`${op}: batchSize must be a positive integer, got ${batchSize}`);
+    if (options.steps !== undefined && !isPositiveInteger(options.steps)) throw new Error(`${op}: steps must be a positive integer, got ${options.steps}`);
+    const trainX = await toMatrix(x, `${op}: x`);
+    const trainY = await toMatrix(y, `${op}: y`);
+    this.checkData(trainX, trainY, op, c);
+    const batch = Math.min(batchSize, trainX.rows);
+    const whole = Math.floor(trainX.rows / batch);
+    const steps = options.steps ?? Math.min(10, whole);
+    if (steps > whole) throw new Error(`${op}: ${steps} steps of ${batch} samples need ${steps * batch} samples, but x has ${trainX.rows}`);
+    this.checkSizes(batch, [['the training data', trainX], ['the training targets', trainY]]);
+
+    const owned: { dispose(): void }[] = [];
+    const keep = <T extends { dispose(): void }>(t: T): T => (owned.push(t), t);
+    this.fitting = true;
+    try {
+      const data = this.upload(trainX, trainY, c.extraMetrics.length > 0, c.cursor);
+      owned.push(...Sequential.tensorsOf(data).filter((t) => t !== c.cursor));
+      const stats = keep(b.zeros([2]));
+      await b.tuneFor?.(() => this.recordTrainStep(c, data, batch, stats).dispose());
+      const plan = keep(this.recordTrainStep(c, data, batch, stats));
+      // What a step changes, copied aside: the weights, the optimizer's slots, and the whole step state (cursor, step, rate).
+      const live = [...this.store.values.pages, ...c.state.flatMap((st) => [st.slot1, st.slot2]), c.stepState].filter((t): t is Tensor => t !== undefined);
+      const copies = live.map((t) => keep(b.zeros(t.shape)));
+      live.forEach((t, i) => b.copy(t, copies[i]!));
+      // One step untimed first: drivers may compile a pipeline at its first dispatch.
+      b.write(c.cursor, new Float32Array(1));
+      b.replay(plan);
+      b.write(c.cursor, new Float32Array(1));
+      const profile = await b.profile(Array.from({ length: steps }, () => plan));
+      live.forEach((t, i) => b.copy(copies[i]!, t));
+      await b.flush();
+      return { ...profile, steps, batchSize: batch, dispatchesPerStep: profile.dispatches.length / steps, msPerStep: profile.ms / steps };
+    } finally {
+      this.fitting = false;
+      for (const t of owned) t.dispose();
+    }
   }
 
   // ---- data checks -----------------------------------------------------------------------

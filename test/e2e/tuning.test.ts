@@ -6,22 +6,28 @@
 // the work, and the tuned products match a plain JavaScript product.
 import type { Page } from 'playwright-core';
 import { describe, expect, it } from 'vitest';
-import type { TuningResult } from './tuning-page/main.js';
+import type { ProfileResult, TuningResult } from './tuning-page/main.js';
 import { useBuiltPage } from './built-page.js';
 
 const built = useBuiltPage('the GEMM tuning browser test', ['test/e2e/tuning-page']);
 
-const tune = (page: Page) => page.evaluate(() => (window as unknown as { steps: { tune(): Promise<TuningResult> } }).steps.tune());
+type Steps = { tune(): Promise<TuningResult>; profile(): Promise<ProfileResult> };
+const call = <K extends keyof Steps>(page: Page, step: K) =>
+  page.evaluate((s: string) => (window as unknown as { steps: Record<string, () => Promise<unknown>> }).steps[s]!(), step) as ReturnType<Steps[K]>;
+
+async function pageOf(ctx: Parameters<typeof built.ready>[0]): Promise<{ page: Page; errors: string[] }> {
+  const page = await built.ready(ctx).newPage();
+  const errors: string[] = [];
+  page.on('pageerror', (e) => errors.push(e.message));
+  await page.goto(built.server().url);
+  await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
+  return { page, errors };
+}
 
 describe('GEMM autotuning in the browser', () => {
   it("times each candidate by the pass's timestamps where the adapter has timestamp-query", async (ctx) => {
-    const browser = built.ready(ctx);
-    const page = await browser.newPage();
-    const errors: string[] = [];
-    page.on('pageerror', (e) => errors.push(e.message));
-    await page.goto(built.server().url);
-    await page.waitForFunction(() => document.querySelector('[data-testid=status]')?.textContent === 'ready');
-    const r = await tune(page);
+    const { page, errors } = await pageOf(ctx);
+    const r = await call(page, 'tune');
     await page.close();
     expect(errors).toEqual([]);
     for (const b of r.buckets) {
@@ -53,5 +59,26 @@ describe('GEMM autotuning in the browser', () => {
     expect(large!.ms / small!.ms).toBeGreaterThan(2);
     // Tuned or not, the product is right (fp32 sums of 64–128 terms of magnitude ≤ 1).
     for (const e of r.errors) expect(e.maxError).toBeLessThan(1e-4 * Math.max(1, e.scale));
+  }, 180_000);
+
+  it("profiles training steps dispatch by dispatch on the GPU's clock, and leaves the model as it was", async (ctx) => {
+    const { page, errors } = await pageOf(ctx);
+    const { profile: p, unchanged } = await call(page, 'profile');
+    await page.close();
+    expect(errors).toEqual([]);
+    console.log(
+      `[tuning e2e] profile, ${p.clock} clock: ${p.steps} steps of ${p.batchSize}, ${p.dispatchesPerStep} dispatches each, ${p.msPerStep.toFixed(3)} ms a step of GPU work (wall ${p.wallMs.toFixed(1)} ms in all):\n` +
+        p.kernels.map((k) => `  ${k.kernel} ×${k.count}: ${k.ms.toFixed(3)} ms (${(100 * k.share).toFixed(1)}%)`).join('\n'),
+    );
+    expect(p.clock).toBe('gpu');
+    expect(p.unreadable).toBe(0);
+    expect(p.dispatches).toHaveLength(4 * p.dispatchesPerStep);
+    expect(p.dispatchesPerStep).toBe(6);
+    // Every dispatch did some work by the GPU's clock (a quantized one may read a short one as 0),
+    // and all of them together fit inside the run's wall time.
+    for (const d of p.dispatches) expect(d.ms).toBeGreaterThanOrEqual(0);
+    expect(p.ms).toBeGreaterThan(0);
+    expect(p.ms).toBeLessThanOrEqual(p.wallMs);
+    expect(unchanged).toBe(true);
   }, 180_000);
 });

@@ -16,6 +16,7 @@ import type {
   Conv2dBackwardFilterOptions,
   Conv2dOptions,
   DerivativeOf,
+  DispatchProfile,
   DropoutOptions,
   LearningRate,
   LearningRateSchedule,
@@ -31,6 +32,8 @@ import type {
   RegularizeOptions,
   RmspropOptions,
 } from '../backend.js';
+import { kernelTotals } from '../backend.js';
+import { PassTimestamps } from './gpu-timer.js';
 import {
   checkActivation,
   checkDropout,
@@ -1067,16 +1070,57 @@ export class WebGpuBackend implements Backend {
   }
 
   replay(plan: Plan): void {
-    if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error('replay: this plan was recorded by another backend');
-    if (plan.disposed) throw new Error('replay: this plan was disposed');
-    this.scheduler.replay(plan.list);
+    this.checkPlan(plan, 'replay');
+    this.scheduler.replay((plan as GpuPlan).list);
+  }
+
+  /**
+   * Runs these plans once, after everything asked for so far, with each
+   * dispatch in a compute pass of its own, and says how long each took: by
+   * the GPU's timestamps where the device has timestamp queries, else by the
+   * wall clock around each dispatch submitted alone (which also counts the
+   * submission). The plans' work is done for real; profiling is for tools,
+   * never inside training.
+   *
+   * @example
+   * ```ts
+   * const step = gpu.record(() => void gpu.matmul(x, w));
+   * const profile = await gpu.profile([step, step]);
+   * for (const k of profile.kernels) console.log(k.kernel, k.count, k.ms.toFixed(3), `${(100 * k.share).toFixed(0)}%`);
+   * ```
+   */
+  async profile(plans: readonly Plan[]): Promise<DispatchProfile> {
+    for (const plan of plans) this.checkPlan(plan, 'profile');
+    const commands = plans.flatMap((p) => (p as GpuPlan).list);
+    const count = commands.filter((c) => 'dispatch' in c).length;
+    const stamps = count > 0 ? PassTimestamps.create(this.device, count) : undefined;
+    // The work asked for before is not part of the run.
+    await this.scheduler.flush();
+    const start = performance.now();
+    try {
+      const timed = await this.scheduler.profile(commands, stamps);
+      const wallMs = performance.now() - start;
+      const dispatches = timed.map((d) => ({ kernel: d.kernel, ms: d.ms ?? 0 }));
+      return {
+        clock: stamps ? 'gpu' : 'wall',
+        dispatches,
+        kernels: kernelTotals(dispatches),
+        ms: dispatches.reduce((sum, d) => sum + d.ms, 0),
+        wallMs,
+        unreadable: timed.filter((d) => d.ms === undefined).length,
+      };
+    } finally {
+      stamps?.destroy();
+    }
+  }
+
+  private checkPlan(plan: Plan, op: string): void {
+    if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error(`${op}: this plan was recorded by another backend`);
+    if (plan.disposed) throw new Error(`${op}: this plan was disposed`);
   }
 
   prepare(plans: readonly Plan[]): PreparedWork {
-    for (const plan of plans) {
-      if (!(plan instanceof GpuPlan) || plan.backend !== this) throw new Error('prepare: this plan was recorded by another backend');
-      if (plan.disposed) throw new Error('prepare: this plan was disposed');
-    }
+    for (const plan of plans) this.checkPlan(plan, 'prepare');
     return this.scheduler.prepare(plans.flatMap((p) => (p as GpuPlan).list));
   }
 

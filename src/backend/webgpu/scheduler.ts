@@ -5,6 +5,7 @@
 // reads, so consecutive ops need no pass boundaries.
 import { DeviceLostError, preparedWork, type PreparedWork } from '../backend.js';
 import type { BufferPool } from './buffers.js';
+import type { PassTimestamps } from './gpu-timer.js';
 import type { PipelineCache } from './pipelines.js';
 
 export interface Dispatch {
@@ -183,6 +184,62 @@ export class Scheduler {
     );
     this.stats.submissions++;
     this.pool.recycle();
+  }
+
+  /**
+   * Runs commands after everything asked for so far, each dispatch in a
+   * compute pass of its own, and returns each dispatch's milliseconds in
+   * order: by the passes' timestamps, in one submission, when `stamps` is
+   * given (made for these dispatches); else each command submitted alone
+   * and timed by the wall clock from submission to completion. undefined
+   * where a pass's timestamps were no duration.
+   */
+  async profile(commands: readonly Command[], stamps: PassTimestamps | undefined): Promise<{ kernel: string; ms: number | undefined }[]> {
+    if (this.capture) throw new Error('profile: work cannot be timed while a plan is being recorded');
+    await this.flush();
+    const dispatches = commands.flatMap((c) => ('dispatch' in c ? [c.dispatch] : []));
+    const encodeOne = (encoder: GPUCommandEncoder, c: Command, timestampWrites?: GPUComputePassTimestampWrites) => {
+      if ('copy' in c) {
+        encoder.copyBufferToBuffer(c.copy.src, c.copy.srcOffset, c.copy.dst, c.copy.dstOffset, c.copy.bytes);
+        return;
+      }
+      const d = c.dispatch;
+      const pass = encoder.beginComputePass(timestampWrites ? { timestampWrites } : {});
+      pass.setPipeline(d.pipeline);
+      pass.setBindGroup(0, d.bindGroup);
+      pass.dispatchWorkgroups(d.workgroups[0], d.workgroups[1] ?? 1, d.workgroups[2] ?? 1);
+      pass.end();
+      this.stats.dispatches++;
+    };
+    const times: (number | undefined)[] = [];
+    if (stamps) {
+      const encoder = this.device.createCommandEncoder({ label: 'profiled work' });
+      let i = 0;
+      for (const c of commands) encodeOne(encoder, c, 'dispatch' in c ? stamps.writes(i++) : undefined);
+      stamps.resolve(encoder);
+      this.pendingLabels = dispatches.map((d) => d.label);
+      this.encoder = encoder;
+      await this.flush();
+      // undefined: a pass whose timestamps are no duration (an adapter's fault).
+      times.push(...(await stamps.read()));
+    } else {
+      for (const c of commands) {
+        const encoder = this.device.createCommandEncoder({ label: 'profiled work' });
+        encodeOne(encoder, c);
+        if ('copy' in c) {
+          this.encoder = encoder;
+          this.pendingLabels = ['copy'];
+          this.submit();
+          continue;
+        }
+        this.encoder = encoder;
+        this.pendingLabels = [c.dispatch.label];
+        const start = performance.now();
+        await this.flush();
+        times.push(performance.now() - start);
+      }
+    }
+    return dispatches.map((d, i) => ({ kernel: d.label, ms: times[i] }));
   }
 
   /** Copies `bytes` of a buffer from `offset` back to the CPU; submits pending work first. */

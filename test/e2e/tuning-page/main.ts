@@ -2,8 +2,9 @@
 // tunes two GEMM buckets with autotuning forced on, and reports which clock
 // timed them (the pass's timestamps where the adapter has timestamp-query),
 // each candidate's GPU and wall milliseconds, and the tuned products' largest
-// difference from a plain JavaScript product.
-import { WebGpuBackend } from '../../../src/index.js';
+// difference from a plain JavaScript product; and it profiles training
+// steps of a small model, dispatch by dispatch, on the same clock.
+import { adam, dense, sequential, WebGpuBackend, type StepProfile } from '../../../src/index.js';
 
 export interface TuningResult {
   adapter: string;
@@ -53,5 +54,27 @@ async function tune(): Promise<TuningResult> {
   return result;
 }
 
-(window as unknown as { steps: { tune: typeof tune } }).steps = { tune };
+export interface ProfileResult {
+  profile: StepProfile;
+  /** Whether the weights after profiling are bit for bit those before. */
+  unchanged: boolean;
+}
+
+/** Profiles 4 training steps of a small classifier, on the GPU's clock where the adapter has timestamps. */
+async function profile(): Promise<ProfileResult> {
+  const gpu = await WebGpuBackend.create({ tuningCache: false });
+  const x = Array.from({ length: 128 }, (_, i) => Array.from({ length: 64 }, (_, j) => Math.sin(i * 64 + j)));
+  const y = x.map((row) => Array.from({ length: 10 }, (_, k) => (k === Math.floor(Math.abs(row[0]!) * 10) % 10 ? 1 : 0)));
+  const model = sequential([dense({ units: 32, activation: 'relu', inputShape: [64] }), dense({ units: 10, activation: 'softmax' })], { backend: gpu, seed: 5 });
+  model.compile({ optimizer: adam(), loss: 'categoricalCrossentropy' });
+  const flat = async () => (await model.getWeights()).flatMap((w) => Array.from(w));
+  const before = await flat();
+  const result = await model.profileSteps(x, y, { batchSize: 32, steps: 4 });
+  const after = await flat();
+  model.dispose();
+  gpu.destroy();
+  return { profile: result, unchanged: before.length === after.length && before.every((v, i) => Object.is(v, after[i])) };
+}
+
+(window as unknown as { steps: { tune: typeof tune; profile: typeof profile } }).steps = { tune, profile };
 document.querySelector('[data-testid=status]')!.textContent = 'ready';
