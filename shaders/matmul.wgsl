@@ -89,7 +89,9 @@ fn store_c(row: u32, col: u32, value: f32) {
 alias ARow = u32;
 alias BCol = u32;
 alias AQuad = u32;
-alias KStep = u32;
+// A k, and with TRANSPOSE_A the row of `a` it is: looked up once per k, not
+// once per load (with BATCH_ROWS a lookup is two reads and a check).
+struct KStep { k: u32, a_row: u32 }
 // A stored matrix is one run: a row's address never changes.
 alias ASpan = u32;
 alias BSpan = u32;
@@ -101,22 +103,26 @@ fn a_row(row: u32) -> ARow {
 }
 fn b_col(col: u32) -> BCol { return col * (params.gemm.K / 4u); }
 fn a_quad(q: u32) -> AQuad { return q; }
-fn k_step(k: u32) -> KStep { return k; }
-fn k_next(k: KStep) -> KStep { return k + 1u; }
-fn k_next4(k: KStep) -> KStep { return k + 4u; }
-fn span_starts(k: KStep) -> bool { return false; }
-fn a_span(r: ARow, k: KStep) -> ASpan { return r; }
-fn b_span(c: BCol, k: KStep) -> BSpan { return c; }
-fn load_a_k4(r: ARow, p: ASpan, k: KStep) -> vec4<f32> {
-  if (BATCH_ROWS && r == NO_ROW) { return vec4<f32>(0.0); }
-  return a4[p + k / 4u];
+fn k_step(k: u32) -> KStep {
+  var row = 0u;
+  if (TRANSPOSE_A) { row = a_stored_row(k); }
+  return KStep(k, row);
 }
-fn load_b_k4(c: BCol, p: BSpan, k: KStep) -> vec4<f32> { return b4[p + k / 4u]; }
-// The stored rows are a multiple of 4, so the ones row starts the quad after them.
-fn load_a_m4(q: AQuad, k: KStep) -> vec4<f32> {
+fn k_next(s: KStep) -> KStep { return k_step(s.k + 1u); }
+fn k_next4(s: KStep) -> KStep { return k_step(s.k + 4u); }
+fn span_starts(s: KStep) -> bool { return false; }
+fn a_span(r: ARow, s: KStep) -> ASpan { return r; }
+fn b_span(c: BCol, s: KStep) -> BSpan { return c; }
+fn load_a_k4(r: ARow, p: ASpan, s: KStep) -> vec4<f32> {
+  if (BATCH_ROWS && r == NO_ROW) { return vec4<f32>(0.0); }
+  return a4[p + s.k / 4u];
+}
+fn load_b_k4(c: BCol, p: BSpan, s: KStep) -> vec4<f32> { return b4[p + s.k / 4u]; }
+// Aᵀ's rows 4q..4q+3 at k: A's row k (s.a_row), columns 4q..4q+3. The stored
+// rows are a multiple of 4, so the ones row starts the quad after them.
+fn load_a_m4(q: AQuad, s: KStep) -> vec4<f32> {
   if (ONES_ROW && 4u * q >= stored_m()) { return vec4<f32>(1.0, 0.0, 0.0, 0.0); }
-  let stored = a_stored_row(k);
-  if (BATCH_ROWS && stored == NO_ROW) { return vec4<f32>(0.0); }
-  return a4[stored * (stored_m() / 4u) + q];
+  if (BATCH_ROWS && s.a_row == NO_ROW) { return vec4<f32>(0.0); }
+  return a4[s.a_row * (stored_m() / 4u) + q];
 }
 fn load_b_n4(k: u32, q: u32) -> vec4<f32> { return b4[k * (params.gemm.N / 4u) + q]; }

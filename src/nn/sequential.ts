@@ -627,7 +627,7 @@ export class Sequential {
     const whole = Math.floor(trainX.rows / batch);
     const steps = options.steps ?? Math.min(10, whole);
     if (steps > whole) throw new Error(`${op}: ${steps} steps of ${batch} samples need ${steps * batch} samples, but x has ${trainX.rows}`);
-    this.checkSizes(batch, [['the training data', trainX], ['the training targets', trainY]]);
+    this.checkSizes(batch, [['the training data', trainX], ['the training targets', trainY]], op);
 
     const owned: { dispose(): void }[] = [];
     const keep = <T extends { dispose(): void }>(t: T): T => (owned.push(t), t);
@@ -971,19 +971,19 @@ export class Sequential {
    * sets it uploads and each layer's output for a batch. Checked before
    * anything is uploaded, naming what is too large.
    */
-  private checkSizes(batch: number, data: readonly (readonly [string, Matrix])[]): void {
+  private checkSizes(batch: number, data: readonly (readonly [string, Matrix])[], op = 'fit'): void {
     const limit = this.backend.maxTensorBytes;
     const over = (bytes: number) => bytes > limit;
     const at = `the ${this.backend.name} backend's limit of ${formatBytes(limit)} per tensor`;
     for (const [what, m] of data) {
       const bytes = m.rows * m.cols * 4;
-      if (over(bytes)) throw new TensorLimitError(`fit: ${what} (${m.rows.toLocaleString('en-US')} samples × ${m.cols} values, ${formatBytes(bytes)}) is over ${at}`);
+      if (over(bytes)) throw new TensorLimitError(`${op}: ${what} (${m.rows.toLocaleString('en-US')} samples × ${m.cols} values, ${formatBytes(bytes)}) is over ${at}`);
     }
     for (const l of this.built) {
       const bytes = batch * sizeOf(l.outputShape) * 4;
       if (over(bytes)) {
         throw new TensorLimitError(
-          `fit: with batchSize ${batch}, layer '${l.name}' outputs ${formatShape([batch, ...l.outputShape])} (${formatBytes(bytes)}), over ${at}; use a smaller batchSize`,
+          `${op}: with batchSize ${batch}, layer '${l.name}' outputs ${formatShape([batch, ...l.outputShape])} (${formatBytes(bytes)}), over ${at}; use a smaller batchSize`,
         );
       }
     }

@@ -6,7 +6,7 @@
 import { describe, expect, it } from 'vitest';
 import { CpuBackend } from '../../src/backend/cpu/index.js';
 import { kernelTotals } from '../../src/backend/backend.js';
-import { adam, dense, sequential, type Backend, type WebGpuBackend } from '../../src/index.js';
+import { adam, dense, sequential, tensor, type Backend, type WebGpuBackend } from '../../src/index.js';
 import { Random } from '../../src/random.js';
 import { gpuIt } from '../helpers/gpu.js';
 
@@ -103,6 +103,15 @@ describe('profiling', () => {
     await expect(m.profileSteps(x, y, { steps: 0 })).rejects.toThrow(/^profileSteps: steps must be a positive integer, got 0$/);
     await expect(m.profileSteps(x, y.slice(1))).rejects.toThrow(/^profileSteps: x has 256 samples but y has 255$/);
     m.dispose();
+    // A batch whose layer output is over the adapter's binding limit: refused before any upload, named as profileSteps.
+    const rows = Math.ceil(gpu.maxTensorBytes / (1024 * 4)) + 1;
+    const big = sequential([dense({ units: 1024, inputShape: [1] }), dense({ units: 1 })], { backend: gpu });
+    big.compile({ optimizer: 'sgd', loss: 'mse' });
+    const column = new Float32Array(rows);
+    await expect(big.profileSteps(tensor(column, [rows, 1]), tensor(column, [rows, 1]), { batchSize: rows, steps: 1 })).rejects.toThrow(
+      new RegExp(`^profileSteps: with batchSize ${rows}, layer 'dense(_\\d+)?' outputs \\[${rows}, 1024\\] .*, over the webgpu backend's limit of .* per tensor; use a smaller batchSize$`),
+    );
+    big.dispose();
     const onCpu = mlp(new CpuBackend());
     await expect(onCpu.profileSteps(x, y)).rejects.toThrow(/^profileSteps: the cpu backend has no dispatches to time; profile on the webgpu backend$/);
   });
