@@ -3,23 +3,12 @@
 // builds train and multiply, each workload has both figures and a finite
 // speed-up, and the temporary worktree is gone afterwards. A ref that is not a
 // commit, or no --base, is refused in one line with exit code 2 before any work.
-import { execFileSync, spawn } from 'node:child_process';
-import { join } from 'node:path';
+import { execFileSync } from 'node:child_process';
 import { beforeAll, describe, expect, it } from 'vitest';
-import { root } from './helpers/bench.js';
+import { root, runBenchScript } from './helpers/bench.js';
 import { gpuRequired } from './helpers/required.js';
 
-function ab(args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'bench/ab.mjs'), ...args], { cwd: root });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', fail);
-    child.on('close', (code) => done({ code, stdout, stderr }));
-  });
-}
+const ab = (args: string[]) => runBenchScript('ab.mjs', args);
 const worktrees = () => execFileSync('git', ['worktree', 'list', '--porcelain'], { cwd: root, encoding: 'utf8' });
 
 describe('npm run bench:ab', () => {

@@ -600,9 +600,8 @@ export class Sequential {
    * order, after one untimed step (drivers may compile a pipeline at its
    * first dispatch); afterwards the weights, the optimizer's state and the
    * step count are put back as they were, so profiling leaves the model
-   * unchanged. For
-   * tools and benchmarks: it does not say how fast fit is, only where a
-   * step's time goes.
+   * unchanged. For tools and benchmarks: it does not say how fast fit is,
+   * only where a step's time goes.
    *
    * @throws Error, one line, on a backend that cannot time dispatches (cpu), or when x has fewer than steps × batchSize samples.
    * @example
@@ -639,7 +638,7 @@ export class Sequential {
       await b.tuneFor?.(() => this.recordTrainStep(c, data, batch, stats).dispose());
       const plan = keep(this.recordTrainStep(c, data, batch, stats));
       // What a step changes, copied aside: the weights, the optimizer's slots, and the whole step state (cursor, step, rate).
-      const live = [...this.store.values.pages, ...c.state.flatMap((st) => [st.slot1, st.slot2]), c.stepState].filter((t): t is Tensor => t !== undefined);
+      const live = [...this.trainedState(c), c.stepState];
       const copies = live.map((t) => keep(b.zeros(t.shape)));
       live.forEach((t, i) => b.copy(t, copies[i]!));
       // One step untimed first: drivers may compile a pipeline at its first dispatch.
@@ -1010,10 +1009,15 @@ export class Sequential {
     return plans;
   }
 
+  /** The flat tensors training changes besides the step state: every page of weights and the optimizer's slots. */
+  private trainedState(c: Compiled): Tensor[] {
+    return [...this.store.values.pages, ...c.state.flatMap((s) => [s.slot1, s.slot2])].filter((t): t is Tensor => t !== undefined);
+  }
+
   /** Copies of every weight and the optimizer state, saved each epoch, restored if the loss blows up: one copy per flat tensor. */
   private recordBackup(c: Compiled, keep: <T extends { dispose(): void }>(t: T) => T): { save: Plan; restore: Plan } {
     const b = this.backend;
-    const live = [...this.store.values.pages, ...c.state.flatMap((s) => [s.slot1, s.slot2]), c.step].filter((t): t is Tensor => t !== undefined);
+    const live = [...this.trainedState(c), c.step];
     const copies = live.map((t) => keep(b.zeros(t.shape)));
     return {
       save: keep(b.record(() => live.forEach((t, i) => b.copy(t, copies[i]!)))),

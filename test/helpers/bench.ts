@@ -13,8 +13,13 @@ export interface BenchRun {
 
 /** `node bench/run.mjs …args` with these variables added to the environment. */
 export function runBench(args: string[], env: Record<string, string> = {}): Promise<BenchRun> {
+  return runBenchScript('run.mjs', args, env);
+}
+
+/** `node bench/<script> …args` (run.mjs, ab.mjs, …) with these variables added to the environment. */
+export function runBenchScript(script: string, args: string[], env: Record<string, string> = {}): Promise<BenchRun> {
   return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [join(root, 'bench/run.mjs'), ...args], { cwd: root, env: { ...process.env, ...env } });
+    const child = spawn(process.execPath, [join(root, 'bench', script), ...args], { cwd: root, env: { ...process.env, ...env } });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));

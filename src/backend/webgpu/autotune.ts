@@ -267,7 +267,7 @@ export class GemmTuner {
       const saved = await store.load(this.host.adapterName, this.sourceHash).catch(() => undefined);
       for (const [key, b] of Object.entries(saved ?? {})) {
         if (!this.buckets.has(key) && validBucket(b)) {
-          this.buckets.set(key, { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs, ...(b.clock ? { clock: b.clock } : {}) });
+          this.buckets.set(key, stored(key, b));
           this.stats.bucketsLoaded++;
         }
       }
@@ -286,7 +286,7 @@ export class GemmTuner {
     }
     if (timed > 0 && store) {
       const all: Record<string, TunedBucket> = {};
-      for (const [key, b] of this.buckets) if (Number.isFinite(b.ms)) all[key] = { key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs, ...(b.clock ? { clock: b.clock } : {}) };
+      for (const [key, b] of this.buckets) if (Number.isFinite(b.ms)) all[key] = stored(key, b);
       await store.save(this.host.adapterName, this.sourceHash, all).catch(() => undefined);
     }
     const ms = performance.now() - start;
@@ -430,6 +430,9 @@ type Dispatches = { pipeline: GPUComputePipeline; workgroups: [number, number, n
 type Sample = { gpu?: number; wall: number };
 
 const KERNELS: readonly GemmKernel[] = ['register', 'tiled', 'naive'];
+
+/** What of a bucket is kept between runs: the decision and its times, not each candidate's timings. */
+const stored = (key: string, b: TunedBucket): TunedBucket => ({ key, decision: b.decision, ms: b.ms, ruleMs: b.ruleMs, ...(b.clock ? { clock: b.clock } : {}) });
 
 /** Whether a stored bucket is one this version could have written. */
 export function validBucket(b: unknown): b is TunedBucket {

@@ -1094,12 +1094,8 @@ export class WebGpuBackend implements Backend {
     const commands = plans.flatMap((p) => (p as GpuPlan).list);
     const count = commands.filter((c) => 'dispatch' in c).length;
     const stamps = count > 0 ? PassTimestamps.create(this.device, count) : undefined;
-    // The work asked for before is not part of the run.
-    await this.scheduler.flush();
-    const start = performance.now();
     try {
-      const timed = await this.scheduler.profile(commands, stamps);
-      const wallMs = performance.now() - start;
+      const { dispatches: timed, wallMs } = await this.scheduler.profile(commands, stamps);
       const dispatches = timed.map((d) => ({ kernel: d.kernel, ms: d.ms ?? 0 }));
       return {
         clock: stamps ? 'gpu' : 'wall',

@@ -191,12 +191,14 @@ export class Scheduler {
    * compute pass of its own, and returns each dispatch's milliseconds in
    * order: by the passes' timestamps, in one submission, when `stamps` is
    * given (made for these dispatches); else each command submitted alone
-   * and timed by the wall clock from submission to completion. undefined
-   * where a pass's timestamps were no duration.
+   * and timed by the wall clock from submission to completion (undefined
+   * where a pass's timestamps were no duration); and the wall milliseconds
+   * of the whole run, which starts once the work asked for before is done.
    */
-  async profile(commands: readonly Command[], stamps: PassTimestamps | undefined): Promise<{ kernel: string; ms: number | undefined }[]> {
+  async profile(commands: readonly Command[], stamps: PassTimestamps | undefined): Promise<{ dispatches: { kernel: string; ms: number | undefined }[]; wallMs: number }> {
     if (this.capture) throw new Error('profile: work cannot be timed while a plan is being recorded');
     await this.flush();
+    const runStart = performance.now();
     const dispatches = commands.flatMap((c) => ('dispatch' in c ? [c.dispatch] : []));
     const encodeOne = (encoder: GPUCommandEncoder, c: Command, timestampWrites?: GPUComputePassTimestampWrites) => {
       if ('copy' in c) {
@@ -224,22 +226,19 @@ export class Scheduler {
       times.push(...(await stamps.read()));
     } else {
       for (const c of commands) {
-        const encoder = this.device.createCommandEncoder({ label: 'profiled work' });
-        encodeOne(encoder, c);
+        this.encoder = this.device.createCommandEncoder({ label: 'profiled work' });
+        encodeOne(this.encoder, c);
+        this.pendingLabels = ['copy' in c ? 'copy' : c.dispatch.label];
         if ('copy' in c) {
-          this.encoder = encoder;
-          this.pendingLabels = ['copy'];
           this.submit();
           continue;
         }
-        this.encoder = encoder;
-        this.pendingLabels = [c.dispatch.label];
         const start = performance.now();
         await this.flush();
         times.push(performance.now() - start);
       }
     }
-    return dispatches.map((d, i) => ({ kernel: d.label, ms: times[i] }));
+    return { dispatches: dispatches.map((d, i) => ({ kernel: d.label, ms: times[i] })), wallMs: performance.now() - runStart };
   }
 
   /** Copies `bytes` of a buffer from `offset` back to the CPU; submits pending work first. */
